@@ -1,0 +1,1 @@
+"""Dialogue engine, channels (Telegram, terminal) and the `helpdesk` command."""

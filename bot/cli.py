@@ -1,0 +1,396 @@
+"""The `helpdesk` command: terminal chat, Telegram bot, import, linking, review queue, FAQ tools.
+
+Every sub-command accepts `--db PATH` (default `$HELPDESK_DB`, else `helpdesk.db` in the working
+directory) and, where it prints records, `--json`. Either may stand before or after the
+sub-command. Errors go to stderr, one clear line, with a non-zero exit code; never a traceback.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import getpass
+import json
+import os
+import sys
+from collections.abc import Awaitable, Callable, Sequence
+from pathlib import Path
+from typing import Any
+
+from bot.settings import Settings
+from core.calendar import KST, system_clock
+from core.errors import HelpdeskError, ImportRejected
+from core.models import AuditEvent, RefundRequest, RequestStatus
+from core.money import format_won
+from core.service import Helpdesk
+from core.storage import Database
+
+EXIT_ERROR = 1
+
+
+def _common() -> argparse.ArgumentParser:
+    # SUPPRESS lets the same option appear before or after the sub-command without the later
+    # parser resetting what the earlier one read.
+    common = argparse.ArgumentParser(add_help=False)
+    common.add_argument(
+        "--db",
+        default=argparse.SUPPRESS,
+        help="database file (default: $HELPDESK_DB or helpdesk.db)",
+    )
+    common.add_argument(
+        "--json", action="store_true", default=argparse.SUPPRESS, help="machine-readable output"
+    )
+    return common
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """Build the argument parser for every sub-command."""
+    common = _common()
+    parser = argparse.ArgumentParser(
+        prog="helpdesk",
+        description="AlimTalk/SMS refund helpdesk: chat, Telegram bot and review tools.",
+        parents=[common],
+    )
+    sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    chat = sub.add_parser("chat", parents=[common], help="chat with the bot in this terminal")
+    chat.add_argument("--customer", help="link the terminal user to this customer id")
+    chat.add_argument("--user", default="console", help="chat user id (default: console)")
+
+    run = sub.add_parser("run", parents=[common], help="run the Telegram bot")
+    run.add_argument("--token", help="bot token (default: $TELEGRAM_BOT_TOKEN)")
+    run.add_argument("--base-url", help="Bot API base URL, as python-telegram-bot's base_url")
+    run.add_argument("--webhook-url", help="serve a webhook at this public URL instead of polling")
+    run.add_argument("--listen", default="127.0.0.1", help="webhook listen address")
+    run.add_argument("--port", type=int, default=8443, help="webhook listen port")
+    run.add_argument("--secret-token", help="webhook secret token (default: random)")
+
+    imp = sub.add_parser("import", parents=[common], help="import customers and services (JSON)")
+    imp.add_argument("file", help="JSON file in the SPEC format, or - for stdin")
+
+    link = sub.add_parser("link", parents=[common], help="issue a one-time account-link code")
+    link.add_argument("customer_id")
+
+    req = sub.add_parser("requests", parents=[common], help="the refund review queue")
+    rsub = req.add_subparsers(dest="action", required=True, metavar="ACTION")
+    rlist = rsub.add_parser("list", parents=[common], help="list requests")
+    rlist.add_argument("--status", choices=[s.value for s in RequestStatus])
+    rlist.add_argument("--customer", help="only this customer's requests")
+    for name, text in (
+        ("show", "show a request and its audit trail"),
+        ("approve", "approve a submitted request"),
+        ("reject", "reject a request with a reason the customer reads"),
+        ("refunded", "record that the refund was paid"),
+    ):
+        p = rsub.add_parser(name, parents=[common], help=text)
+        p.add_argument("id", help="request number, e.g. R-20261124-0007")
+        if name != "show":
+            p.add_argument("--agent", help="your name for the audit trail (default: $USER)")
+        if name == "reject":
+            p.add_argument("--reason", required=True, help="why, in Korean: the customer reads it")
+
+    faq = sub.add_parser("faq", parents=[common], help="FAQ matcher tools")
+    fsub = faq.add_subparsers(dest="action", required=True, metavar="ACTION")
+    fmatch = fsub.add_parser("match", parents=[common], help="match questions (args or stdin)")
+    fmatch.add_argument("text", nargs="*", help="question; without it, one per line from stdin")
+    feval = fsub.add_parser("eval", parents=[common], help="score a labelled TSV file")
+    feval.add_argument("file", help="TSV: text<TAB>intent id or none")
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Entry point of the `helpdesk` console script."""
+    args = build_parser().parse_args(argv)
+    settings = Settings()
+    if getattr(args, "db", None):
+        settings = settings.model_copy(update={"db": Path(args.db)})
+    args.json = getattr(args, "json", False)
+    handler = _HANDLERS[args.command]
+    try:
+        return handler(args, settings)
+    except HelpdeskError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return EXIT_ERROR
+    except KeyboardInterrupt:
+        return 130
+
+
+def _with_helpdesk(settings: Settings, work: Callable[[Helpdesk], Awaitable[int]]) -> int:
+    async def runner() -> int:
+        db = await Database.open(settings.db)
+        try:
+            return await work(Helpdesk(db, system_clock))
+        finally:
+            await db.close()
+
+    return asyncio.run(runner())
+
+
+# import -------------------------------------------------------------------------------------
+
+
+def _cmd_import(args: argparse.Namespace, settings: Settings) -> int:
+    if args.file == "-":
+        raw = sys.stdin.buffer.read()
+    else:
+        try:
+            raw = Path(args.file).read_bytes()
+        except OSError as exc:
+            print(f"error: cannot read {args.file}: {exc.strerror}", file=sys.stderr)
+            return EXIT_ERROR
+
+    async def work(helpdesk: Helpdesk) -> int:
+        try:
+            summary = await helpdesk.import_customers(raw)
+        except ImportRejected as exc:
+            print(f"error: import refused, nothing was changed ({args.file}):", file=sys.stderr)
+            for problem in exc.problems:
+                print(f"  - {problem}", file=sys.stderr)
+            return EXIT_ERROR
+        if args.json:
+            print(json.dumps({"customers": summary.customers, "services": summary.services}))
+        else:
+            for kind, counts in (("customers", summary.customers), ("services", summary.services)):
+                parts = ", ".join(f"{len(ids)} {outcome}" for outcome, ids in counts.items())
+                print(f"{kind}: {parts}")
+                for outcome in ("added", "updated"):
+                    if counts[outcome]:
+                        print(f"  {outcome}: {', '.join(counts[outcome])}")
+        return 0
+
+    return _with_helpdesk(settings, work)
+
+
+# link ---------------------------------------------------------------------------------------
+
+
+def deep_link(username: str | None, code: str) -> str | None:
+    """Return the Telegram deep link for a link code, when the bot's username is known."""
+    return f"https://t.me/{username.lstrip('@')}?start={code}" if username else None
+
+
+def _cmd_link(args: argparse.Namespace, settings: Settings) -> int:
+    async def work(helpdesk: Helpdesk) -> int:
+        issued = await helpdesk.issue_link_code(args.customer_id)
+        username = settings.bot_username or await helpdesk.get_setting("bot_username")
+        url = deep_link(username, issued.code)
+        expires = issued.expires_at.astimezone(KST)
+        if args.json:
+            out: dict[str, Any] = {
+                "customer_id": issued.customer_id,
+                "code": issued.code,
+                "expires_at": expires.isoformat(timespec="seconds"),
+            }
+            if url:
+                out["url"] = url
+            print(json.dumps(out, ensure_ascii=False))
+        else:
+            print(f"code:       {issued.code}")
+            print(f"customer:   {issued.customer_id}")
+            print(f"expires at: {expires:%Y-%m-%d %H:%M} KST (single use)")
+            print(f"chat:       /link {issued.code}")
+            if url:
+                print(f"deep link:  {url}")
+        return 0
+
+    return _with_helpdesk(settings, work)
+
+
+# requests -----------------------------------------------------------------------------------
+
+
+def request_json(request: RefundRequest) -> dict[str, Any]:
+    """The JSON object an agent's tools read for one request."""
+    account = request.account
+    return {
+        "id": request.number,
+        "customer_id": request.customer_id,
+        "service_id": request.service_id,
+        "reason": request.reason.value,
+        "message": request.message,
+        "refund_total": request.total,
+        "service_fee": request.service_fee,
+        "sms_charge": request.sms_charge,
+        "payment_method": request.payment_method.value,
+        "bank": account.bank if account else None,
+        "account_number": account.number if account else None,
+        "account_holder": account.holder if account else None,
+        "status": request.status.value,
+        "decision_note": request.decision_note,
+        "channel": request.channel,
+        "created_at": request.created_at.astimezone(KST).isoformat(timespec="seconds"),
+        "updated_at": request.updated_at.astimezone(KST).isoformat(timespec="seconds"),
+    }
+
+
+def _event_json(event: AuditEvent) -> dict[str, Any]:
+    return {
+        "at": event.at.astimezone(KST).isoformat(timespec="seconds"),
+        "actor": event.actor,
+        "action": event.action,
+        "detail": event.detail,
+    }
+
+
+def _table(rows: list[list[str]], headers: list[str]) -> str:
+    from unicodedata import east_asian_width
+
+    def width(text: str) -> int:
+        return sum(2 if east_asian_width(ch) in "WF" else 1 for ch in text)
+
+    widths = [max(width(r[i]) for r in [headers, *rows]) for i in range(len(headers))]
+    lines = []
+    for row in [headers, *rows]:
+        cells = [cell + " " * (w - width(cell)) for cell, w in zip(row, widths, strict=True)]
+        lines.append("  ".join(cells).rstrip())
+    return "\n".join(lines)
+
+
+def _agent_name(args: argparse.Namespace) -> str:
+    if getattr(args, "agent", None):
+        return str(args.agent)
+    try:
+        return os.environ.get("USER") or getpass.getuser()
+    except OSError:
+        return "agent"
+
+
+def _print_request(request: RefundRequest, events: list[AuditEvent]) -> None:
+    created = request.created_at.astimezone(KST)
+    print(f"request:  {request.number} ({request.status.value})")
+    print(f"customer: {request.customer_id}   service: {request.service_id}")
+    print(f"filed:    {created:%Y-%m-%d %H:%M} KST via {request.channel}")
+    print(f"reason:   {request.reason.value}")
+    print(f"message:  {request.message}")
+    print(
+        f"refund:   {format_won(request.total)} = fee {format_won(request.service_fee)}"
+        f" + SMS charge {format_won(request.sms_charge)} → {request.payment_method.value}"
+    )
+    if request.account:
+        acc = request.account
+        print(f"account:  {acc.bank} {acc.number} ({acc.holder})")
+    if request.decision_note:
+        print(f"note:     {request.decision_note}")
+    print("trail:")
+    for event in events:
+        at = event.at.astimezone(KST)
+        detail = f" — {event.detail}" if event.detail else ""
+        print(f"  {at:%Y-%m-%d %H:%M:%S} {event.action:<10} by {event.actor}{detail}")
+
+
+def _cmd_requests(args: argparse.Namespace, settings: Settings) -> int:
+    async def work(helpdesk: Helpdesk) -> int:
+        if args.action == "list":
+            status = RequestStatus(args.status) if args.status else None
+            requests = await helpdesk.list_requests(status, args.customer)
+            if args.json:
+                print(json.dumps([request_json(r) for r in requests], ensure_ascii=False))
+            elif not requests:
+                print("no requests")
+            else:
+                rows = [
+                    [
+                        r.number,
+                        r.status.value,
+                        r.customer_id,
+                        r.service_id,
+                        format_won(r.total),
+                        r.payment_method.value,
+                        r.reason.value,
+                        f"{r.created_at.astimezone(KST):%Y-%m-%d %H:%M}",
+                    ]
+                    for r in requests
+                ]
+                headers = [
+                    "id",
+                    "status",
+                    "customer",
+                    "service",
+                    "refund",
+                    "method",
+                    "reason",
+                    "filed (KST)",
+                ]
+                print(_table(rows, headers))
+            return 0
+        if args.action == "show":
+            request, events = await helpdesk.show_request(args.id)
+        else:
+            agent = _agent_name(args)
+            if args.action == "approve":
+                await helpdesk.approve(args.id, agent)
+            elif args.action == "reject":
+                await helpdesk.reject(args.id, agent, args.reason)
+            else:
+                await helpdesk.mark_refunded(args.id, agent)
+            request, events = await helpdesk.show_request(args.id)
+        if args.json:
+            out = request_json(request) | {"events": [_event_json(e) for e in events]}
+            print(json.dumps(out, ensure_ascii=False))
+        else:
+            _print_request(request, events)
+        return 0
+
+    return _with_helpdesk(settings, work)
+
+
+# faq ----------------------------------------------------------------------------------------
+
+
+def _cmd_faq(args: argparse.Namespace, settings: Settings) -> int:
+    from faq.evaluate import (
+        baseline_predict,
+        evaluate,
+        format_report,
+        match_result_json,
+        read_labelled_tsv,
+    )
+    from faq.kb import load_knowledge_base
+    from faq.matcher import Matcher
+
+    matcher = Matcher(load_knowledge_base())
+    if args.action == "match":
+        lines = args.text if args.text else (line.rstrip("\n") for line in sys.stdin)
+        for text in lines:
+            result = matcher.match(text)
+            if args.json:
+                print(json.dumps(match_result_json(result), ensure_ascii=False), flush=True)
+            else:
+                shown = result.intent or ",".join(result.candidates) or "-"
+                print(f"{result.decision}\t{shown}\t{result.score:.1f}\t{text}", flush=True)
+        return 0
+    try:
+        rows = read_labelled_tsv(args.file)
+    except (OSError, ValueError) as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return EXIT_ERROR
+    report = evaluate(matcher.match, rows)
+    baseline = evaluate(baseline_predict, rows)
+    print(format_report(report, baseline))
+    return 0
+
+
+def _cmd_chat(args: argparse.Namespace, settings: Settings) -> int:
+    from bot.console import run_console
+
+    return run_console(settings, user=args.user, customer_id=args.customer)
+
+
+def _cmd_run(args: argparse.Namespace, settings: Settings) -> int:
+    from bot.telegram import run_telegram
+
+    return run_telegram(settings, args)
+
+
+_HANDLERS: dict[str, Callable[[argparse.Namespace, Settings], int]] = {
+    "chat": _cmd_chat,
+    "run": _cmd_run,
+    "import": _cmd_import,
+    "link": _cmd_link,
+    "requests": _cmd_requests,
+    "faq": _cmd_faq,
+}
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,28 @@
+"""Settings, read once from the environment (pydantic-settings) and passed down explicitly."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from pydantic import AliasChoices, Field, SecretStr
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+DEFAULT_DB = Path("helpdesk.db")
+
+
+class Settings(BaseSettings):
+    """Runtime configuration; every field can be set by an environment variable."""
+
+    model_config = SettingsConfigDict(env_prefix="HELPDESK_", extra="ignore")
+
+    db: Path = Field(default=DEFAULT_DB, description="SQLite file (HELPDESK_DB)")
+    telegram_bot_token: SecretStr | None = Field(
+        default=None,
+        validation_alias=AliasChoices("TELEGRAM_BOT_TOKEN", "HELPDESK_TELEGRAM_BOT_TOKEN"),
+    )
+    bot_username: str | None = Field(
+        default=None, description="Telegram bot username for deep links (HELPDESK_BOT_USERNAME)"
+    )
+    idle_minutes: int = Field(
+        default=30, ge=1, description="An unfinished flow expires after this idle time"
+    )

@@ -1,0 +1,52 @@
+"""Typed failures of the core use cases; channels turn them into replies or CLI errors."""
+
+from __future__ import annotations
+
+
+class HelpdeskError(Exception):
+    """Base class for every expected, explainable failure."""
+
+
+class NotFound(HelpdeskError):
+    """A customer, service or request id that does not exist."""
+
+
+class ImportRejected(HelpdeskError):
+    """An import file that was refused whole; `problems` names each record and field."""
+
+    def __init__(self, problems: list[str]) -> None:
+        self.problems = problems
+        super().__init__("import refused, nothing was changed:\n" + "\n".join(problems))
+
+
+class NotEligible(HelpdeskError):
+    """A service that cannot be cancelled in self-service at this moment."""
+
+    def __init__(self, service_id: str, reasons: tuple[object, ...]) -> None:
+        self.service_id = service_id
+        self.reasons = reasons
+        super().__init__(f"service {service_id} is not eligible: {reasons}")
+
+
+class AlreadyOpen(HelpdeskError):
+    """The service already has an open request."""
+
+    def __init__(self, number: str) -> None:
+        self.number = number
+        super().__init__(f"an open request already exists: {number}")
+
+
+class IllegalTransition(HelpdeskError):
+    """A request state change that the review workflow does not allow."""
+
+
+class InvalidLinkCode(HelpdeskError):
+    """A link code that is unknown, used or expired (deliberately indistinguishable)."""
+
+
+class NotLinked(HelpdeskError):
+    """A chat that is not linked to a customer account."""
+
+
+class InvalidAccount(HelpdeskError):
+    """Refund account details that cannot be accepted in self-service."""

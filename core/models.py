@@ -1,0 +1,152 @@
+"""Domain models: customers, services, refund requests and their audit trail."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from enum import StrEnum
+
+from pydantic import BaseModel, ConfigDict, Field, StrictInt
+
+
+class PaymentMethod(StrEnum):
+    """How the service was paid; it decides where the refund goes."""
+
+    MYCASH = "mycash"
+    BANK_TRANSFER = "bank_transfer"
+
+    @property
+    def label(self) -> str:
+        """The Korean name customers know the method by."""
+        return {"mycash": "마이캐쉬", "bank_transfer": "실시간계좌이체"}[self.value]
+
+
+class ServiceStatus(StrEnum):
+    """Lifecycle of a hosted AlimTalk/SMS service."""
+
+    ACTIVE = "active"
+    CANCELLED = "cancelled"
+
+
+class RequestStatus(StrEnum):
+    """Lifecycle of a refund request."""
+
+    SUBMITTED = "submitted"
+    APPROVED = "approved"
+    REJECTED = "rejected"
+    REFUNDED = "refunded"
+
+    @property
+    def is_open(self) -> bool:
+        """An open request blocks a second one for the same service."""
+        return self in (RequestStatus.SUBMITTED, RequestStatus.APPROVED)
+
+    @property
+    def label(self) -> str:
+        """The Korean state name shown to customers."""
+        return {
+            "submitted": "접수됨(검토 대기)",
+            "approved": "승인됨(환불 진행 중)",
+            "rejected": "반려됨",
+            "refunded": "환불 완료",
+        }[self.value]
+
+
+class Reason(StrEnum):
+    """The eight cancellation reasons, valued with the seed's exact Korean labels."""
+
+    BUSINESS_ENDED = "업무 종료"
+    FINANCIAL_BURDEN = "경제적 부담"
+    MERGER = "회사 합병"
+    CLOSURE = "폐업"
+    PRODUCT_CHANGE = "서비스/상품변경"
+    DISSATISFIED = "서비스 불만"
+    TERMINATED_BY_PROVIDER = "직권해지"
+    SWITCHING = "타 서비스 전환"
+
+
+class Customer(BaseModel):
+    """A subscriber; `name` is the 가입자 명의 a refund account must match."""
+
+    model_config = ConfigDict(frozen=True)
+
+    id: str = Field(min_length=1, max_length=64)
+    name: str = Field(min_length=1, max_length=100)
+
+
+class Service(BaseModel):
+    """One KakaoTalk AlimTalk/SMS hosting service a customer bought."""
+
+    model_config = ConfigDict(frozen=True)
+
+    id: str = Field(min_length=1, max_length=64)
+    customer_id: str
+    issued_on: date
+    service_fee: StrictInt = Field(ge=0)
+    sms_charge: StrictInt = Field(ge=0)
+    sms_sent: StrictInt = Field(ge=0)
+    payment_method: PaymentMethod
+    status: ServiceStatus = ServiceStatus.ACTIVE
+
+
+class RefundAccount(BaseModel):
+    """The bank account a bank-transfer refund is paid to."""
+
+    model_config = ConfigDict(frozen=True)
+
+    bank: str
+    number: str
+    holder: str
+
+    @property
+    def masked_number(self) -> str:
+        """The account number with all but the last four digits hidden."""
+        return mask_account_number(self.number)
+
+
+def mask_account_number(number: str) -> str:
+    """Hide every digit but the last four, keeping the hyphen layout (`***-***-9012`)."""
+    digits_seen = 0
+    total_digits = sum(ch.isdigit() for ch in number)
+    out = []
+    for ch in number:
+        if ch.isdigit():
+            digits_seen += 1
+            out.append(ch if digits_seen > total_digits - 4 else "*")
+        else:
+            out.append(ch)
+    return "".join(out)
+
+
+class RefundRequest(BaseModel):
+    """A filed cancellation/refund request as an agent reviews it."""
+
+    model_config = ConfigDict(frozen=True)
+
+    number: str
+    service_id: str
+    customer_id: str
+    reason: Reason
+    message: str
+    service_fee: int
+    sms_charge: int
+    total: int
+    payment_method: PaymentMethod
+    account: RefundAccount | None = None
+    status: RequestStatus
+    channel: str
+    chat_id: str | None = None
+    decision_note: str | None = None
+    created_at: datetime
+    updated_at: datetime
+
+
+class AuditEvent(BaseModel):
+    """One append-only entry in a request's trail."""
+
+    model_config = ConfigDict(frozen=True)
+
+    request_number: str
+    at: datetime
+    actor: str
+    action: str
+    detail: str = ""

@@ -1,0 +1,570 @@
+"""SQLite storage on aiosqlite: the only module that speaks SQL.
+
+One `Database` wraps one connection. SQLite serialises writers anyway, so every use case runs in
+`async with db.transaction() as tx:` which takes an in-process lock (aiosqlite shares one
+connection between coroutines, whose statements would otherwise interleave) and then
+`BEGIN IMMEDIATE` (so a second process waits for the write lock up front instead of failing half
+way). The schema is created and migrated by the code itself; `PRAGMA user_version` is the schema
+version. Money columns are INTEGER with a type check: a REAL can never be stored.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import sqlite3
+from collections.abc import AsyncIterator, Sequence
+from contextlib import asynccontextmanager
+from datetime import date, datetime
+from pathlib import Path
+from typing import Any
+
+import aiosqlite
+
+from core.models import (
+    AuditEvent,
+    Customer,
+    PaymentMethod,
+    Reason,
+    RefundAccount,
+    RefundRequest,
+    RequestStatus,
+    Service,
+    ServiceStatus,
+)
+
+BUSY_TIMEOUT_MS = 10_000
+
+MIGRATIONS: tuple[str, ...] = (
+    # 1: customers, services, requests + audit trail, link codes, chat links, dialogue state
+    """
+    CREATE TABLE customers (
+        id TEXT PRIMARY KEY,
+        name TEXT NOT NULL CHECK (length(name) > 0),
+        created_at TEXT NOT NULL,
+        updated_at TEXT NOT NULL
+    );
+    CREATE TABLE services (
+        id TEXT PRIMARY KEY,
+        customer_id TEXT NOT NULL REFERENCES customers(id),
+        issued_on TEXT NOT NULL,
+        service_fee INTEGER NOT NULL CHECK (typeof(service_fee) = 'integer' AND service_fee >= 0),
+        sms_charge INTEGER NOT NULL CHECK (typeof(sms_charge) = 'integer' AND sms_charge >= 0),
+        sms_sent INTEGER NOT NULL CHECK (typeof(sms_sent) = 'integer' AND sms_sent >= 0),
+        payment_method TEXT NOT NULL CHECK (payment_method IN ('mycash', 'bank_transfer')),
+        status TEXT NOT NULL DEFAULT 'active' CHECK (status IN ('active', 'cancelled')),
+        created_at TEXT NOT NULL,
+        updated_at TEXT NOT NULL
+    );
+    CREATE INDEX services_by_customer ON services(customer_id);
+    CREATE TABLE refund_requests (
+        number TEXT PRIMARY KEY,
+        service_id TEXT NOT NULL REFERENCES services(id),
+        customer_id TEXT NOT NULL REFERENCES customers(id),
+        reason TEXT NOT NULL,
+        message TEXT NOT NULL CHECK (length(trim(message)) > 0),
+        service_fee INTEGER NOT NULL CHECK (typeof(service_fee) = 'integer'),
+        sms_charge INTEGER NOT NULL CHECK (typeof(sms_charge) = 'integer'),
+        total INTEGER NOT NULL
+            CHECK (typeof(total) = 'integer' AND total = service_fee + sms_charge),
+        payment_method TEXT NOT NULL CHECK (payment_method IN ('mycash', 'bank_transfer')),
+        bank TEXT,
+        account_number TEXT,
+        account_holder TEXT,
+        status TEXT NOT NULL CHECK (status IN ('submitted', 'approved', 'rejected', 'refunded')),
+        channel TEXT NOT NULL,
+        chat_id TEXT,
+        submission_key TEXT UNIQUE,
+        decision_note TEXT,
+        created_at TEXT NOT NULL,
+        updated_at TEXT NOT NULL,
+        CHECK (payment_method = 'mycash' OR
+               (bank IS NOT NULL AND account_number IS NOT NULL AND account_holder IS NOT NULL))
+    );
+    CREATE UNIQUE INDEX one_open_request_per_service
+        ON refund_requests(service_id) WHERE status IN ('submitted', 'approved');
+    CREATE INDEX requests_by_customer ON refund_requests(customer_id);
+    CREATE TABLE request_events (
+        id INTEGER PRIMARY KEY AUTOINCREMENT,
+        request_number TEXT NOT NULL REFERENCES refund_requests(number),
+        at TEXT NOT NULL,
+        actor TEXT NOT NULL,
+        action TEXT NOT NULL,
+        detail TEXT NOT NULL DEFAULT ''
+    );
+    CREATE TRIGGER request_events_append_only_update BEFORE UPDATE ON request_events
+    BEGIN SELECT RAISE(ABORT, 'audit events are append-only'); END;
+    CREATE TRIGGER request_events_append_only_delete BEFORE DELETE ON request_events
+    BEGIN SELECT RAISE(ABORT, 'audit events are append-only'); END;
+    CREATE TABLE request_counters (day TEXT PRIMARY KEY, last INTEGER NOT NULL);
+    CREATE TABLE link_codes (
+        code_hash TEXT PRIMARY KEY,
+        customer_id TEXT NOT NULL REFERENCES customers(id),
+        created_at TEXT NOT NULL,
+        expires_at TEXT NOT NULL,
+        used_at TEXT,
+        used_by TEXT
+    );
+    CREATE TABLE chat_links (
+        chat_id TEXT PRIMARY KEY,
+        customer_id TEXT NOT NULL REFERENCES customers(id),
+        linked_at TEXT NOT NULL
+    );
+    CREATE TABLE kv (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+    CREATE TABLE conversations (
+        chat_id TEXT PRIMARY KEY,
+        state TEXT NOT NULL,
+        data TEXT NOT NULL,
+        version INTEGER NOT NULL,
+        updated_at TEXT NOT NULL
+    );
+    """,
+)
+
+
+class Database:
+    """One aiosqlite connection with serialised transactions and a migrated schema."""
+
+    def __init__(self, conn: aiosqlite.Connection, path: str) -> None:
+        self._conn = conn
+        self._lock = asyncio.Lock()
+        self.path = path
+
+    @classmethod
+    async def open(cls, path: str | Path) -> Database:
+        """Open (creating if needed) and migrate the database at `path`."""
+        path = str(path)
+        if path != ":memory:":
+            Path(path).parent.mkdir(parents=True, exist_ok=True)
+        # isolation_level=None: we issue BEGIN/COMMIT ourselves so that every use case is exactly
+        # one transaction, never one implicitly opened by the driver.
+        conn = await aiosqlite.connect(path, isolation_level=None)
+        conn.row_factory = sqlite3.Row
+        db = cls(conn, path)
+        try:
+            await conn.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
+            await conn.execute("PRAGMA journal_mode = WAL")
+            await conn.execute("PRAGMA foreign_keys = ON")
+            await conn.execute("PRAGMA synchronous = NORMAL")
+            await db._migrate()
+        except BaseException:
+            await conn.close()
+            raise
+        return db
+
+    async def close(self) -> None:
+        """Close the connection."""
+        await self._conn.close()
+
+    async def _migrate(self) -> None:
+        async with self._lock:
+            await self._conn.execute("BEGIN IMMEDIATE")
+            try:
+                async with self._conn.execute("PRAGMA user_version") as cur:
+                    row = await cur.fetchone()
+                version = int(row[0]) if row else 0
+                if version > len(MIGRATIONS):
+                    raise RuntimeError(
+                        f"database schema version {version} is newer than this program "
+                        f"({len(MIGRATIONS)}); upgrade the program"
+                    )
+                for number, script in enumerate(MIGRATIONS[version:], start=version + 1):
+                    for statement in _split_script(script):
+                        await self._conn.execute(statement)
+                    await self._conn.execute(f"PRAGMA user_version = {number}")
+                await self._conn.execute("COMMIT")
+            except BaseException:
+                await self._conn.execute("ROLLBACK")
+                raise
+
+    @asynccontextmanager
+    async def transaction(self) -> AsyncIterator[Tx]:
+        """Run a block as one write transaction: all of it is stored, or none of it."""
+        async with self._lock:
+            await self._conn.execute("BEGIN IMMEDIATE")
+            try:
+                yield Tx(self._conn)
+            except BaseException:
+                await self._conn.execute("ROLLBACK")
+                raise
+            else:
+                await self._conn.execute("COMMIT")
+
+    @asynccontextmanager
+    async def reading(self) -> AsyncIterator[Tx]:
+        """Run read-only queries against one consistent snapshot."""
+        async with self._lock:
+            await self._conn.execute("BEGIN")
+            try:
+                yield Tx(self._conn)
+            finally:
+                await self._conn.execute("ROLLBACK")
+
+
+def _split_script(script: str) -> list[str]:
+    # sqlite3.complete_statement lets triggers (which contain ';') stay whole.
+    statements: list[str] = []
+    buffer = ""
+    for line in script.splitlines(keepends=True):
+        buffer += line
+        if sqlite3.complete_statement(buffer):
+            if buffer.strip():
+                statements.append(buffer.strip())
+            buffer = ""
+    if buffer.strip():
+        statements.append(buffer.strip())
+    return statements
+
+
+def _iso(instant: datetime) -> str:
+    return instant.isoformat()
+
+
+class Tx:
+    """The queries available inside one transaction."""
+
+    def __init__(self, conn: aiosqlite.Connection) -> None:
+        self._conn = conn
+
+    async def _one(self, sql: str, params: Sequence[Any] = ()) -> sqlite3.Row | None:
+        async with self._conn.execute(sql, params) as cur:
+            return await cur.fetchone()
+
+    async def _all(self, sql: str, params: Sequence[Any] = ()) -> list[sqlite3.Row]:
+        async with self._conn.execute(sql, params) as cur:
+            return list(await cur.fetchall())
+
+    async def execute(self, sql: str, params: Sequence[Any] = ()) -> int:
+        """Run one statement and return the number of rows it changed."""
+        async with self._conn.execute(sql, params) as cur:
+            return cur.rowcount
+
+    # customers and services -------------------------------------------------------------
+
+    async def get_customer(self, customer_id: str) -> Customer | None:
+        """Return the customer with this id, or None."""
+        row = await self._one("SELECT id, name FROM customers WHERE id = ?", (customer_id,))
+        return Customer(id=row["id"], name=row["name"]) if row else None
+
+    async def upsert_customer(self, customer: Customer, now: datetime) -> str:
+        """Insert or update a customer; return 'added', 'updated' or 'unchanged'."""
+        existing = await self.get_customer(customer.id)
+        if existing is None:
+            await self.execute(
+                "INSERT INTO customers (id, name, created_at, updated_at) VALUES (?, ?, ?, ?)",
+                (customer.id, customer.name, _iso(now), _iso(now)),
+            )
+            return "added"
+        if existing == customer:
+            return "unchanged"
+        await self.execute(
+            "UPDATE customers SET name = ?, updated_at = ? WHERE id = ?",
+            (customer.name, _iso(now), customer.id),
+        )
+        return "updated"
+
+    async def get_service(self, service_id: str) -> Service | None:
+        """Return the service with this id, or None."""
+        row = await self._one("SELECT * FROM services WHERE id = ?", (service_id,))
+        return _service(row) if row else None
+
+    async def list_services(self, customer_id: str) -> list[Service]:
+        """Return the customer's services, oldest issue first."""
+        rows = await self._all(
+            "SELECT * FROM services WHERE customer_id = ? ORDER BY issued_on, id", (customer_id,)
+        )
+        return [_service(r) for r in rows]
+
+    async def upsert_service(self, service: Service, now: datetime) -> str:
+        """Insert or update a service; return 'added', 'updated' or 'unchanged'."""
+        existing = await self.get_service(service.id)
+        values = (
+            service.customer_id,
+            service.issued_on.isoformat(),
+            service.service_fee,
+            service.sms_charge,
+            service.sms_sent,
+            service.payment_method.value,
+            service.status.value,
+        )
+        if existing is None:
+            await self.execute(
+                "INSERT INTO services (customer_id, issued_on, service_fee, sms_charge, sms_sent,"
+                " payment_method, status, id, created_at, updated_at)"
+                " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                (*values, service.id, _iso(now), _iso(now)),
+            )
+            return "added"
+        if existing == service:
+            return "unchanged"
+        await self.execute(
+            "UPDATE services SET customer_id = ?, issued_on = ?, service_fee = ?, sms_charge = ?,"
+            " sms_sent = ?, payment_method = ?, status = ?, updated_at = ? WHERE id = ?",
+            (*values, _iso(now), service.id),
+        )
+        return "updated"
+
+    async def set_service_status(
+        self, service_id: str, status: ServiceStatus, now: datetime
+    ) -> None:
+        """Change a service's lifecycle status."""
+        await self.execute(
+            "UPDATE services SET status = ?, updated_at = ? WHERE id = ?",
+            (status.value, _iso(now), service_id),
+        )
+
+    # refund requests --------------------------------------------------------------------
+
+    async def open_request_number(self, service_id: str) -> str | None:
+        """Return the number of the service's open request, if any."""
+        row = await self._one(
+            "SELECT number FROM refund_requests WHERE service_id = ?"
+            " AND status IN ('submitted', 'approved')",
+            (service_id,),
+        )
+        return row["number"] if row else None
+
+    async def next_request_number(self, day: date) -> str:
+        """Allocate the next readable request number for `day` (KST), e.g. R-20261124-0007."""
+        key = day.strftime("%Y%m%d")
+        await self.execute(
+            "INSERT INTO request_counters (day, last) VALUES (?, 1)"
+            " ON CONFLICT(day) DO UPDATE SET last = last + 1",
+            (key,),
+        )
+        row = await self._one("SELECT last FROM request_counters WHERE day = ?", (key,))
+        assert row is not None
+        return f"R-{key}-{int(row['last']):04d}"
+
+    async def insert_request(self, request: RefundRequest, submission_key: str | None) -> None:
+        """Store a new request."""
+        account = request.account
+        await self.execute(
+            "INSERT INTO refund_requests (number, service_id, customer_id, reason, message,"
+            " service_fee, sms_charge, total, payment_method, bank, account_number,"
+            " account_holder, status, channel, chat_id, submission_key, decision_note,"
+            " created_at, updated_at)"
+            " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            (
+                request.number,
+                request.service_id,
+                request.customer_id,
+                request.reason.value,
+                request.message,
+                request.service_fee,
+                request.sms_charge,
+                request.total,
+                request.payment_method.value,
+                account.bank if account else None,
+                account.number if account else None,
+                account.holder if account else None,
+                request.status.value,
+                request.channel,
+                request.chat_id,
+                submission_key,
+                request.decision_note,
+                _iso(request.created_at),
+                _iso(request.updated_at),
+            ),
+        )
+
+    async def get_request(self, number: str) -> RefundRequest | None:
+        """Return the request with this number, or None."""
+        row = await self._one("SELECT * FROM refund_requests WHERE number = ?", (number,))
+        return _request(row) if row else None
+
+    async def request_by_submission_key(self, key: str) -> RefundRequest | None:
+        """Return the request filed with this submission key (a replayed confirm), or None."""
+        row = await self._one("SELECT * FROM refund_requests WHERE submission_key = ?", (key,))
+        return _request(row) if row else None
+
+    async def list_requests(
+        self, status: RequestStatus | None = None, customer_id: str | None = None
+    ) -> list[RefundRequest]:
+        """Return requests, oldest first, optionally filtered."""
+        clauses, params = [], []
+        if status is not None:
+            clauses.append("status = ?")
+            params.append(status.value)
+        if customer_id is not None:
+            clauses.append("customer_id = ?")
+            params.append(customer_id)
+        where = f" WHERE {' AND '.join(clauses)}" if clauses else ""
+        rows = await self._all(
+            f"SELECT * FROM refund_requests{where} ORDER BY created_at, number", params
+        )
+        return [_request(r) for r in rows]
+
+    async def update_request_status(
+        self, number: str, status: RequestStatus, note: str | None, now: datetime
+    ) -> None:
+        """Move a request to `status`, keeping the decision note when one is given."""
+        await self.execute(
+            "UPDATE refund_requests SET status = ?, decision_note = COALESCE(?, decision_note),"
+            " updated_at = ? WHERE number = ?",
+            (status.value, note, _iso(now), number),
+        )
+
+    async def append_event(self, event: AuditEvent) -> None:
+        """Append one audit event (the table refuses updates and deletes)."""
+        await self.execute(
+            "INSERT INTO request_events (request_number, at, actor, action, detail)"
+            " VALUES (?, ?, ?, ?, ?)",
+            (event.request_number, _iso(event.at), event.actor, event.action, event.detail),
+        )
+
+    async def events(self, number: str) -> list[AuditEvent]:
+        """Return a request's audit trail in order."""
+        rows = await self._all(
+            "SELECT * FROM request_events WHERE request_number = ? ORDER BY id", (number,)
+        )
+        return [
+            AuditEvent(
+                request_number=r["request_number"],
+                at=datetime.fromisoformat(r["at"]),
+                actor=r["actor"],
+                action=r["action"],
+                detail=r["detail"],
+            )
+            for r in rows
+        ]
+
+    # linking ----------------------------------------------------------------------------
+
+    async def insert_link_code(
+        self, code_hash: str, customer_id: str, now: datetime, expires_at: datetime
+    ) -> None:
+        """Store a link code by its hash (the code itself is never stored)."""
+        await self.execute(
+            "INSERT INTO link_codes (code_hash, customer_id, created_at, expires_at)"
+            " VALUES (?, ?, ?, ?)",
+            (code_hash, customer_id, _iso(now), _iso(expires_at)),
+        )
+
+    async def consume_link_code(self, code_hash: str, chat_id: str, now: datetime) -> str | None:
+        """Mark an unused, unexpired code used and return its customer id, else None."""
+        row = await self._one(
+            "SELECT customer_id, expires_at, used_at FROM link_codes WHERE code_hash = ?",
+            (code_hash,),
+        )
+        if row is None or row["used_at"] is not None:
+            return None
+        if datetime.fromisoformat(row["expires_at"]) <= now:
+            return None
+        changed = await self.execute(
+            "UPDATE link_codes SET used_at = ?, used_by = ?"
+            " WHERE code_hash = ? AND used_at IS NULL",
+            (_iso(now), chat_id, code_hash),
+        )
+        return row["customer_id"] if changed == 1 else None
+
+    async def link_chat(self, chat_id: str, customer_id: str, now: datetime) -> None:
+        """Link a chat to a customer, replacing any earlier link of that chat."""
+        await self.execute(
+            "INSERT INTO chat_links (chat_id, customer_id, linked_at) VALUES (?, ?, ?)"
+            " ON CONFLICT(chat_id) DO UPDATE SET customer_id = excluded.customer_id,"
+            " linked_at = excluded.linked_at",
+            (chat_id, customer_id, _iso(now)),
+        )
+
+    async def unlink_chat(self, chat_id: str) -> bool:
+        """Remove a chat's link; return whether there was one."""
+        return await self.execute("DELETE FROM chat_links WHERE chat_id = ?", (chat_id,)) > 0
+
+    async def linked_customer_id(self, chat_id: str) -> str | None:
+        """Return the customer id the chat is linked to, or None."""
+        row = await self._one("SELECT customer_id FROM chat_links WHERE chat_id = ?", (chat_id,))
+        return row["customer_id"] if row else None
+
+    # small operational values (e.g. the bot's username learnt from getMe) ---------------
+
+    async def get_value(self, key: str) -> str | None:
+        """Return a stored operational value, or None."""
+        row = await self._one("SELECT value FROM kv WHERE key = ?", (key,))
+        return row["value"] if row else None
+
+    async def set_value(self, key: str, value: str) -> None:
+        """Store an operational value."""
+        await self.execute(
+            "INSERT INTO kv (key, value) VALUES (?, ?)"
+            " ON CONFLICT(key) DO UPDATE SET value = excluded.value",
+            (key, value),
+        )
+
+    # dialogue state ---------------------------------------------------------------------
+
+    async def load_conversation(
+        self, chat_id: str
+    ) -> tuple[str, dict[str, Any], int, datetime] | None:
+        """Return (state, data, version, updated_at) of a chat's conversation, or None."""
+        row = await self._one("SELECT * FROM conversations WHERE chat_id = ?", (chat_id,))
+        if row is None:
+            return None
+        return (
+            row["state"],
+            json.loads(row["data"]),
+            int(row["version"]),
+            datetime.fromisoformat(row["updated_at"]),
+        )
+
+    async def save_conversation(
+        self, chat_id: str, state: str, data: dict[str, Any], expected_version: int, now: datetime
+    ) -> bool:
+        """Store a chat's conversation if nobody changed it since `expected_version`.
+
+        Returns False on a version conflict (another process moved the conversation on), so the
+        caller can reload and re-apply instead of silently overwriting it.
+        """
+        payload = json.dumps(data, ensure_ascii=False, sort_keys=True)
+        if expected_version == 0:
+            changed = await self.execute(
+                "INSERT INTO conversations (chat_id, state, data, version, updated_at)"
+                " VALUES (?, ?, ?, 1, ?) ON CONFLICT(chat_id) DO NOTHING",
+                (chat_id, state, payload, _iso(now)),
+            )
+        else:
+            changed = await self.execute(
+                "UPDATE conversations SET state = ?, data = ?, version = version + 1,"
+                " updated_at = ? WHERE chat_id = ? AND version = ?",
+                (state, payload, _iso(now), chat_id, expected_version),
+            )
+        return changed == 1
+
+
+def _service(row: sqlite3.Row) -> Service:
+    return Service(
+        id=row["id"],
+        customer_id=row["customer_id"],
+        issued_on=date.fromisoformat(row["issued_on"]),
+        service_fee=int(row["service_fee"]),
+        sms_charge=int(row["sms_charge"]),
+        sms_sent=int(row["sms_sent"]),
+        payment_method=PaymentMethod(row["payment_method"]),
+        status=ServiceStatus(row["status"]),
+    )
+
+
+def _request(row: sqlite3.Row) -> RefundRequest:
+    account = None
+    if row["account_number"] is not None:
+        account = RefundAccount(
+            bank=row["bank"], number=row["account_number"], holder=row["account_holder"]
+        )
+    return RefundRequest(
+        number=row["number"],
+        service_id=row["service_id"],
+        customer_id=row["customer_id"],
+        reason=Reason(row["reason"]),
+        message=row["message"],
+        service_fee=int(row["service_fee"]),
+        sms_charge=int(row["sms_charge"]),
+        total=int(row["total"]),
+        payment_method=PaymentMethod(row["payment_method"]),
+        account=account,
+        status=RequestStatus(row["status"]),
+        channel=row["channel"],
+        chat_id=row["chat_id"],
+        decision_note=row["decision_note"],
+        created_at=datetime.fromisoformat(row["created_at"]),
+        updated_at=datetime.fromisoformat(row["updated_at"]),
+    )

@@ -1,0 +1,1 @@
+"""FAQ knowledge base and the Korean-aware fuzzy matcher."""
