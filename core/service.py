@@ -12,6 +12,7 @@ import secrets
 import unicodedata
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from typing import Any
 
 from core.calendar import Clock, system_clock, to_kst, today_kst
 from core.errors import (
@@ -74,6 +75,16 @@ class ImportSummary:
     services: dict[str, list[str]] = field(
         default_factory=lambda: {"added": [], "updated": [], "unchanged": []}
     )
+
+
+@dataclass(frozen=True)
+class ConversationRecord:
+    """A chat's stored dialogue state; `version` guards against concurrent writers."""
+
+    state: str
+    data: dict[str, Any]
+    version: int
+    updated_at: datetime | None
 
 
 @dataclass(frozen=True)
@@ -143,6 +154,10 @@ class Helpdesk:
                                 "customers is not done by import"
                             ]
                         )
+                    if existing is not None and existing.status is ServiceStatus.CANCELLED:
+                        # Cancelled here by a paid refund, which the billing export does not
+                        # know; reactivating it would offer the customer a second refund.
+                        service = service.model_copy(update={"status": ServiceStatus.CANCELLED})
                     outcome = await tx.upsert_service(service, now)
                     summary.services[outcome].append(service.id)
         return summary
@@ -356,3 +371,21 @@ class Helpdesk:
             updated = await tx.get_request(number)
         assert updated is not None
         return updated
+
+    # dialogue state -------------------------------------------------------------------------
+
+    async def load_conversation(self, chat_id: str) -> ConversationRecord:
+        """Return the chat's stored conversation (version 0 when it has none yet)."""
+        async with self.db.reading() as tx:
+            row = await tx.load_conversation(chat_id)
+        if row is None:
+            return ConversationRecord(state="idle", data={}, version=0, updated_at=None)
+        state, data, version, updated_at = row
+        return ConversationRecord(state=state, data=data, version=version, updated_at=updated_at)
+
+    async def save_conversation(
+        self, chat_id: str, state: str, data: dict[str, Any], version: int
+    ) -> bool:
+        """Store the chat's conversation unless it changed since `version` (then False)."""
+        async with self.db.transaction() as tx:
+            return await tx.save_conversation(chat_id, state, data, version, self.now())

@@ -1,0 +1,136 @@
+"""`helpdesk chat`: the dialogue engine in a terminal, interactive or piped.
+
+Buttons print as numbered lines `[1] 라벨`; typing the number or the exact label presses it. Piped
+input is read one line per turn (each line is echoed after `> ` so a transcript reads like a
+chat); `/quit` or end of input ends the chat. Errors never reach the screen as tracebacks: they
+are written to the log file beside the database and the customer gets an apology.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import sys
+from datetime import timedelta
+from typing import TextIO
+
+from bot.demo import DEMO_CUSTOMER, load_demo
+from bot.engine import Button, Engine, Event, Press, Reply, TextInput
+from bot.settings import Settings
+from core.calendar import system_clock
+from core.errors import NotFound
+from core.service import Helpdesk
+from core.storage import Database
+from faq.kb import load_knowledge_base
+from faq.matcher import Matcher
+
+QUIT = "/quit"
+
+
+def render(replies: list[Reply]) -> tuple[str, list[Button]]:
+    """Render replies as terminal text; return it with the buttons in their printed order."""
+    lines: list[str] = []
+    buttons: list[Button] = []
+    for reply in replies:
+        lines.append(reply.text)
+        for button in reply.flat_buttons():
+            buttons.append(button)
+            lines.append(f"[{len(buttons)}] {button.label}")
+        lines.append("")
+    return "\n".join(lines), buttons
+
+
+def to_event(line: str, buttons: list[Button]) -> Event:
+    """A typed number or exact button label presses that button; anything else is text."""
+    text = line.strip()
+    if text.isdigit() and 1 <= int(text) <= len(buttons):
+        return Press(buttons[int(text) - 1].payload)
+    for button in buttons:
+        if text == button.label:
+            return Press(button.payload)
+    return TextInput(line)
+
+
+async def _prepare(settings: Settings, chat_id: str, customer_id: str | None) -> Engine | None:
+    fresh = not settings.db.exists()
+    db = await Database.open(settings.db)
+    helpdesk = Helpdesk(db, system_clock)
+    if fresh:
+        await load_demo(helpdesk)
+        if customer_id is None:
+            customer_id = DEMO_CUSTOMER
+        print(
+            f"(새 데이터베이스 {settings.db} 에 데모 데이터를 넣었어요.)",
+            file=sys.stderr,
+        )
+    if customer_id is not None:
+        try:
+            code = await helpdesk.issue_link_code(customer_id)
+        except NotFound:
+            print(f"error: no customer {customer_id!r} in {settings.db}", file=sys.stderr)
+            await db.close()
+            return None
+        customer = await helpdesk.redeem_link_code(chat_id, code.code)
+        print(f"({customer.name} 고객님({customer.id}) 계정으로 연결했어요.)", file=sys.stderr)
+    kb = load_knowledge_base()
+    return Engine(
+        helpdesk,
+        kb,
+        Matcher(kb),
+        channel="console",
+        idle_timeout=timedelta(minutes=settings.idle_minutes),
+    )
+
+
+async def chat_loop(engine: Engine, chat_id: str, stdin: TextIO, stdout: TextIO) -> None:
+    """Run the conversation until /quit or end of input."""
+    interactive = stdin.isatty()
+    buttons: list[Button] = []
+    if interactive:
+        stdout.write("카카오알림톡/SMS 취소·환불 도우미예요. /help 도움말, /quit 종료\n\n")
+    loop = asyncio.get_running_loop()
+    while True:
+        if interactive:
+            stdout.write("> ")
+            stdout.flush()
+        line = await loop.run_in_executor(None, stdin.readline)
+        if not line:
+            break
+        line = line.rstrip("\n")
+        if not interactive:
+            stdout.write(f"> {line}\n")
+        if line.strip() == QUIT:
+            break
+        if not line.strip():
+            continue
+        replies = await engine.handle(chat_id, to_event(line, buttons))
+        text, buttons = render(replies)
+        stdout.write(text + "\n")
+        stdout.flush()
+
+
+def run_console(settings: Settings, user: str, customer_id: str | None) -> int:
+    """Entry point of `helpdesk chat`."""
+    log_path = settings.db.with_name(settings.db.name + ".log")
+    logging.basicConfig(
+        filename=log_path,
+        level=logging.INFO,
+        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
+    )
+    chat_id = f"console:{user}"
+
+    async def main() -> int:
+        engine = await _prepare(settings, chat_id, customer_id)
+        if engine is None:
+            return 1
+        try:
+            await chat_loop(engine, chat_id, sys.stdin, sys.stdout)
+        finally:
+            await engine.helpdesk.db.close()
+        return 0
+
+    try:
+        return asyncio.run(main())
+    except KeyboardInterrupt:
+        print("", file=sys.stderr)
+        return 0

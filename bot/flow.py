@@ -1,0 +1,48 @@
+"""The conversation's states and transitions, declared once (diagram: bot/flow.mmd).
+
+The engine refuses any move that is not listed here, and a test checks that the Mermaid diagram
+shows exactly these edges, so the picture can be trusted.
+"""
+
+from __future__ import annotations
+
+from enum import StrEnum
+
+
+class State(StrEnum):
+    """Where a chat is in the conversation."""
+
+    IDLE = "idle"
+    CHOOSE_SERVICE = "choose_service"
+    BREAKDOWN = "breakdown"
+    REASON = "reason"
+    MESSAGE = "message"
+    BANK = "bank"
+    ACCOUNT = "account"
+    HOLDER = "holder"
+    CONFIRM = "confirm"
+
+
+# Forward and back moves of the refund flow. Every state may also go to IDLE (stop, /cancel,
+# expiry, filing) and restart at CHOOSE_SERVICE (/refund), which are not repeated on each line.
+TRANSITIONS: dict[State, frozenset[State]] = {
+    State.IDLE: frozenset({State.CHOOSE_SERVICE}),
+    State.CHOOSE_SERVICE: frozenset({State.BREAKDOWN}),
+    State.BREAKDOWN: frozenset({State.REASON, State.CHOOSE_SERVICE}),
+    State.REASON: frozenset({State.MESSAGE, State.BREAKDOWN}),
+    State.MESSAGE: frozenset({State.BANK, State.CONFIRM, State.REASON}),
+    State.BANK: frozenset({State.ACCOUNT, State.MESSAGE}),
+    State.ACCOUNT: frozenset({State.HOLDER, State.BANK}),
+    State.HOLDER: frozenset({State.CONFIRM, State.ACCOUNT}),
+    State.CONFIRM: frozenset({State.HOLDER, State.MESSAGE}),
+}
+
+FLOW_STATES = frozenset(TRANSITIONS) - {State.IDLE}
+"""States inside the refund flow, where /cancel and the back button mean something."""
+
+
+def allowed(source: State, target: State) -> bool:
+    """Return True when the conversation may move from `source` to `target`."""
+    if target in (State.IDLE, State.CHOOSE_SERVICE, source):
+        return True
+    return target in TRANSITIONS[source]

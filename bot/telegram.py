@@ -1,0 +1,439 @@
+"""The Telegram channel: python-telegram-bot 22 driving the dialogue engine.
+
+An adapter only: updates become engine input, engine replies become `sendMessage` (plain text,
+so customer text can never break markup) with inline keyboards. A pressed button is answered
+(`answerCallbackQuery`) at once so the client's spinner stops, and its message is edited to show
+what was chosen and to drop the old keyboard.
+
+Ordering and throughput: updates of different chats run concurrently; updates of one chat run
+in arrival order (`ChatOrderedProcessor`). Outbound calls go through PTB's `AIORateLimiter`
+(overall and group limits) and `send_with_retry`, which waits out a `RetryAfter` and retries
+network failures instead of dropping a reply. Several replies of one turn are merged into one
+message where they read well together, which also keeps to Telegram's ~1 message/s per chat.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import logging
+import secrets
+import sys
+import time
+from collections import deque
+from collections.abc import Awaitable
+from datetime import timedelta
+from typing import Any
+from urllib.parse import urlsplit
+
+from telegram import (
+    BotCommand,
+    InlineKeyboardButton,
+    InlineKeyboardMarkup,
+    Message,
+    Update,
+)
+from telegram.constants import MessageLimit
+from telegram.error import BadRequest, Forbidden, NetworkError, RetryAfter, TelegramError, TimedOut
+from telegram.ext import (
+    AIORateLimiter,
+    Application,
+    ApplicationBuilder,
+    BaseUpdateProcessor,
+    CallbackQueryHandler,
+    ContextTypes,
+    MessageHandler,
+    filters,
+)
+
+from bot import texts
+from bot.engine import Engine, Press, Reply, TextInput
+from bot.settings import Settings
+from core.calendar import system_clock
+from core.service import Helpdesk
+from core.storage import Database
+from faq.kb import load_knowledge_base
+from faq.matcher import Matcher
+
+log = logging.getLogger(__name__)
+
+CHAT_PREFIX = "tg:"
+SEND_ATTEMPTS = 6
+FLOOD_WINDOW_SECONDS = 10.0
+FLOOD_MAX_UPDATES = 20
+COMMANDS = (
+    ("help", "도움말"),
+    ("refund", "취소/환불 신청"),
+    ("status", "신청 현황"),
+    ("unlink", "연결 해제"),
+    ("cancel", "그만"),
+)
+
+
+# Pure helpers ---------------------------------------------------------------------------------
+
+
+def split_text(text: str, limit: int = MessageLimit.MAX_TEXT_LENGTH) -> list[str]:
+    """Split text into chunks of at most `limit` characters, at line breaks where possible."""
+    if len(text) <= limit:
+        return [text]
+    chunks: list[str] = []
+    current = ""
+    for line in text.split("\n"):
+        while len(line) > limit:
+            if current:
+                chunks.append(current)
+                current = ""
+            chunks.append(line[:limit])
+            line = line[limit:]
+        candidate = f"{current}\n{line}" if current else line
+        if len(candidate) > limit:
+            chunks.append(current)
+            current = line
+        else:
+            current = candidate
+    if current:
+        chunks.append(current)
+    return [c for c in chunks if c.strip()] or [text[:limit]]
+
+
+def merge_replies(replies: list[Reply]) -> list[Reply]:
+    """Merge consecutive replies into one message where only the last has buttons."""
+    merged: list[Reply] = []
+    for reply in replies:
+        if merged and not merged[-1].buttons:
+            merged[-1] = Reply(merged[-1].text + "\n\n" + reply.text, reply.buttons)
+        else:
+            merged.append(reply)
+    return merged
+
+
+def keyboard(reply: Reply) -> InlineKeyboardMarkup | None:
+    """The inline keyboard of a reply, or None."""
+    if not reply.buttons:
+        return None
+    return InlineKeyboardMarkup(
+        [
+            [InlineKeyboardButton(b.label, callback_data=b.payload) for b in row]
+            for row in reply.buttons
+        ]
+    )
+
+
+def _seconds(value: Any) -> float:
+    return value.total_seconds() if isinstance(value, timedelta) else float(value)
+
+
+async def send_with_retry(make_call: Any, what: str) -> Any:
+    """Run a Bot API call, waiting out RetryAfter and retrying network failures."""
+    delay = 0.5
+    for attempt in range(1, SEND_ATTEMPTS + 1):
+        try:
+            return await make_call()
+        except RetryAfter as exc:
+            wait = _seconds(exc.retry_after)
+            log.warning("%s: flood control, retrying after %.1fs", what, wait)
+            await asyncio.sleep(wait)
+        except (TimedOut, NetworkError) as exc:
+            if isinstance(exc, BadRequest) or attempt == SEND_ATTEMPTS:
+                raise
+            log.warning("%s: %s, retry %d in %.1fs", what, type(exc).__name__, attempt, delay)
+            await asyncio.sleep(delay)
+            delay = min(delay * 2, 10.0)
+    raise TimedOut(f"{what}: gave up after {SEND_ATTEMPTS} attempts")
+
+
+class RedactingFilter(logging.Filter):
+    """Replace secrets (the bot token) in every log record before it is written."""
+
+    def __init__(self, secrets_to_hide: list[str]) -> None:
+        super().__init__()
+        self._secrets = [s for s in secrets_to_hide if s]
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        """Rewrite the record's message with the secrets masked."""
+        message = record.getMessage()
+        for secret in self._secrets:
+            message = message.replace(secret, "<redacted>")
+        record.msg, record.args = message, None
+        return True
+
+
+class ChatOrderedProcessor(BaseUpdateProcessor):
+    """Process updates of different chats concurrently and those of one chat in order."""
+
+    def __init__(self, max_concurrent_updates: int = 256) -> None:
+        super().__init__(max_concurrent_updates)
+        self._locks: dict[int, tuple[asyncio.Lock, int]] = {}
+
+    async def do_process_update(self, update: object, coroutine: Awaitable[Any]) -> None:
+        """Await the update's coroutine while holding its chat's lock."""
+        chat = update.effective_chat if isinstance(update, Update) else None
+        if chat is None:
+            await coroutine
+            return
+        lock, users = self._locks.get(chat.id, (asyncio.Lock(), 0))
+        self._locks[chat.id] = (lock, users + 1)
+        try:
+            async with lock:
+                await coroutine
+        finally:
+            lock, users = self._locks[chat.id]
+            if users <= 1:
+                del self._locks[chat.id]
+            else:
+                self._locks[chat.id] = (lock, users - 1)
+
+    async def initialize(self) -> None:
+        """Nothing to set up."""
+
+    async def shutdown(self) -> None:
+        """Nothing to free."""
+
+
+class FloodGuard:
+    """Per-user sliding window: past the limit, updates are answered with a short note only."""
+
+    def __init__(self, window: float = FLOOD_WINDOW_SECONDS, limit: int = FLOOD_MAX_UPDATES):
+        self.window = window
+        self.limit = limit
+        self._seen: dict[int, deque[float]] = {}
+        self._warned: dict[int, float] = {}
+
+    def check(self, user_id: int, now: float | None = None) -> str:
+        """Return 'ok', 'warn' (first refusal in a window) or 'drop'."""
+        now = time.monotonic() if now is None else now
+        seen = self._seen.setdefault(user_id, deque())
+        while seen and now - seen[0] > self.window:
+            seen.popleft()
+        if len(seen) < self.limit:
+            seen.append(now)
+            return "ok"
+        if now - self._warned.get(user_id, -self.window) > self.window:
+            self._warned[user_id] = now
+            return "warn"
+        return "drop"
+
+
+# The channel ----------------------------------------------------------------------------------
+
+
+class TelegramChannel:
+    """Handlers and lifecycle of the bot; holds the engine (no module-level state)."""
+
+    def __init__(self, settings: Settings) -> None:
+        self.settings = settings
+        self.engine: Engine | None = None
+        self.db: Database | None = None
+        self.flood = FloodGuard()
+        self._groups_told: set[int] = set()
+
+    # lifecycle ------------------------------------------------------------------------------
+
+    async def post_init(self, app: Application) -> None:
+        """Open the database, build the engine, publish the command menu, learn our username."""
+        self.db = await Database.open(self.settings.db)
+        helpdesk = Helpdesk(self.db, system_clock)
+        kb = load_knowledge_base()
+        self.engine = Engine(
+            helpdesk,
+            kb,
+            Matcher(kb),
+            channel="telegram",
+            idle_timeout=timedelta(minutes=self.settings.idle_minutes),
+        )
+        await app.bot.set_my_commands([BotCommand(c, d) for c, d in COMMANDS])
+        if app.bot.username:
+            await helpdesk.set_setting("bot_username", app.bot.username)
+        log.info("bot @%s ready (database %s)", app.bot.username, self.settings.db)
+
+    async def post_shutdown(self, app: Application) -> None:
+        """Close the database after every in-flight update has finished."""
+        if self.db is not None:
+            await self.db.close()
+            self.db = None
+
+    def build(self, token: str, base_url: str | None) -> Application:
+        """Build the PTB application with our handlers."""
+        builder = (
+            ApplicationBuilder()
+            .token(token)
+            .rate_limiter(AIORateLimiter(max_retries=3))
+            .concurrent_updates(ChatOrderedProcessor())
+            .post_init(self.post_init)
+            .post_shutdown(self.post_shutdown)
+        )
+        if base_url:
+            builder = builder.base_url(base_url)
+            if base_url.rstrip("/").endswith("/bot"):
+                builder = builder.base_file_url(base_url.rstrip("/")[: -len("bot")] + "file/bot")
+        app = builder.build()
+        private = filters.ChatType.PRIVATE
+        app.add_handler(MessageHandler(~private & filters.ALL, self.on_group_message))
+        app.add_handler(CallbackQueryHandler(self.on_callback))
+        app.add_handler(MessageHandler(private & filters.TEXT, self.on_text))
+        app.add_handler(MessageHandler(private & ~filters.TEXT, self.on_other))
+        app.add_error_handler(self.on_error)
+        return app
+
+    # handlers -------------------------------------------------------------------------------
+
+    def _admit(self, update: Update) -> str:
+        user = update.effective_user
+        return self.flood.check(user.id) if user else "ok"
+
+    async def on_text(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+        """A private text message (commands included)."""
+        message = update.effective_message
+        if message is None or message.text is None or self.engine is None:
+            return
+        admitted = self._admit(update)
+        if admitted != "ok":
+            if admitted == "warn":
+                await self._send(context, message.chat_id, [Reply(texts.FLOOD)])
+            return
+        replies = await self.engine.handle(
+            f"{CHAT_PREFIX}{message.chat_id}", TextInput(message.text)
+        )
+        await self._send(context, message.chat_id, replies)
+
+    async def on_callback(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+        """A pressed inline button."""
+        query = update.callback_query
+        if query is None or self.engine is None:
+            return
+        try:
+            await query.answer()
+        except BadRequest as exc:
+            # Pressed long ago or before a restart ("query is too old"): nothing to stop.
+            log.info("callback answer refused (update %s): %s", update.update_id, exc.message)
+        message = query.message
+        if not isinstance(message, Message) or message.chat.type != "private":
+            return
+        admitted = self._admit(update)
+        if admitted != "ok":
+            if admitted == "warn":
+                await self._send(context, message.chat_id, [Reply(texts.FLOOD)])
+            return
+        await self._mark_chosen(message, query.data or "")
+        replies = await self.engine.handle(
+            f"{CHAT_PREFIX}{message.chat_id}", Press(query.data or "")
+        )
+        await self._send(context, message.chat_id, replies)
+
+    async def on_other(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+        """Stickers, photos, files… in a private chat: say what the bot can take."""
+        message = update.effective_message
+        if message is not None and self._admit(update) == "ok":
+            await self._send(context, message.chat_id, [Reply(texts.TEXT_ONLY)])
+
+    async def on_group_message(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+        """The bot works in 1:1 chats only; say so once per group."""
+        chat = update.effective_chat
+        if chat is None or chat.id in self._groups_told:
+            return
+        self._groups_told.add(chat.id)
+        await self._send(context, chat.id, [Reply(texts.PRIVATE_ONLY)])
+
+    async def on_error(self, update: object, context: ContextTypes.DEFAULT_TYPE) -> None:
+        """Log a failed update (never the token) and apologise to the customer."""
+        update_id = update.update_id if isinstance(update, Update) else None
+        error = context.error
+        log.error(
+            "update %s failed: %s: %s",
+            update_id,
+            type(error).__name__,
+            error,
+            exc_info=error if not isinstance(error, TelegramError) else None,
+        )
+        if isinstance(update, Update) and update.effective_chat is not None:
+            if update.effective_chat.type != "private":
+                return
+            try:
+                await context.bot.send_message(
+                    update.effective_chat.id, texts.ERROR.format(filed=texts.ERROR_CHECK_STATUS)
+                )
+            except TelegramError:
+                log.warning("could not deliver the apology for update %s", update_id)
+
+    # output ---------------------------------------------------------------------------------
+
+    async def _mark_chosen(self, message: Message, payload: str) -> None:
+        """Edit the pressed message: show the choice and drop the old keyboard."""
+        label = None
+        if message.reply_markup:
+            for row in message.reply_markup.inline_keyboard:
+                for button in row:
+                    if button.callback_data == payload:
+                        label = button.text
+        if label is None or not message.text:
+            return
+        text = f"{message.text}\n\n👉 {label}"
+        if len(text) > MessageLimit.MAX_TEXT_LENGTH:
+            return
+        try:
+            await message.edit_text(text)
+        except TelegramError as exc:
+            log.info("could not mark the chosen button: %s", exc)
+
+    async def _send(
+        self, context: ContextTypes.DEFAULT_TYPE, chat_id: int, replies: list[Reply]
+    ) -> None:
+        for reply in merge_replies(replies):
+            chunks = split_text(reply.text)
+            for index, chunk in enumerate(chunks):
+                markup = keyboard(reply) if index == len(chunks) - 1 else None
+                try:
+                    await send_with_retry(
+                        lambda chunk=chunk, markup=markup: context.bot.send_message(
+                            chat_id, chunk, reply_markup=markup
+                        ),
+                        "sendMessage",
+                    )
+                except Forbidden:
+                    log.info("chat blocked the bot; reply dropped")
+                    return
+
+
+def configure_logging(token: str) -> None:
+    """Log to stderr at INFO, with the token redacted and httpx's URL logging quiet."""
+    handler = logging.StreamHandler(sys.stderr)
+    handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
+    handler.addFilter(RedactingFilter([token]))
+    root = logging.getLogger()
+    root.handlers[:] = [handler]
+    root.setLevel(logging.INFO)
+    # httpx logs every request URL at INFO, and Bot API URLs contain the token.
+    logging.getLogger("httpx").setLevel(logging.WARNING)
+    logging.getLogger("httpcore").setLevel(logging.WARNING)
+
+
+def run_telegram(settings: Settings, args: argparse.Namespace) -> int:
+    """Entry point of `helpdesk run`."""
+    token = args.token or (
+        settings.telegram_bot_token.get_secret_value() if settings.telegram_bot_token else None
+    )
+    if not token:
+        print(
+            "error: no Telegram bot token: set TELEGRAM_BOT_TOKEN or pass --token "
+            "(create a bot with @BotFather)",
+            file=sys.stderr,
+        )
+        return 2
+    configure_logging(token)
+    channel = TelegramChannel(settings)
+    app = channel.build(token, args.base_url)
+    if args.webhook_url:
+        secret = args.secret_token or secrets.token_urlsafe(32)
+        app.run_webhook(
+            listen=args.listen,
+            port=args.port,
+            # Serve on the same path Telegram is told to call (a reverse proxy keeps it).
+            url_path=urlsplit(args.webhook_url).path.lstrip("/"),
+            webhook_url=args.webhook_url,
+            secret_token=secret,
+            allowed_updates=Update.ALL_TYPES,
+        )
+    else:
+        app.run_polling(allowed_updates=Update.ALL_TYPES)
+    return 0

@@ -1,0 +1,277 @@
+"""Every sentence a customer reads, in one place (Korean, polite, short).
+
+Facts follow the help-centre page: 7 days counting the issue date, 0 SMS sent, full refund of the
+service fee and the SMS charge, MyCash about 3-7 business days after an agent's review, refunds
+to an account in the subscriber's own name only.
+"""
+
+from __future__ import annotations
+
+from datetime import date
+
+from core.calendar import format_date_ko, mycash_credit_window, to_kst
+from core.models import PaymentMethod, RefundRequest, RequestStatus
+from core.money import format_won
+
+# Buttons --------------------------------------------------------------------------------------
+
+BTN_START_REFUND = "취소/환불 신청하기"
+BTN_MY_SERVICES = "내 서비스 취소 가능 여부"
+BTN_CONTACT = "고객센터 문의 안내"
+BTN_NEXT = "다음 진행"
+BTN_CONFIRM = "취소/환불 신청"
+BTN_BACK = "이전 단계"
+BTN_STOP = "그만하기"
+BTN_CONTINUE = "계속 진행하기"
+BTN_NOT_LISTED = "목록에 없는 서비스가 있어요"
+BTN_RETRY_HOLDER = "예금주 다시 입력"
+BTN_RETRY_ACCOUNT = "계좌 다시 입력"
+BTN_OTHER_QUESTION = "다른 질문이에요"
+
+BANKS: tuple[str, ...] = (
+    "KB국민은행",
+    "신한은행",
+    "우리은행",
+    "하나은행",
+    "NH농협은행",
+    "IBK기업은행",
+    "카카오뱅크",
+    "토스뱅크",
+    "케이뱅크",
+    "SC제일은행",
+    "우체국",
+    "새마을금고",
+)
+
+# General --------------------------------------------------------------------------------------
+
+WELCOME = (
+    "안녕하세요! 카카오알림톡/SMS 호스팅 취소·환불 도우미예요.\n"
+    "궁금한 점을 편하게 물어보시거나, 아래에서 골라 주세요."
+)
+HELP = (
+    "이렇게 도와드려요.\n"
+    "• 취소/환불 관련 질문에 답변\n"
+    "• 내 서비스가 지금 취소 가능한지 확인\n"
+    "• 채팅에서 바로 취소/환불 신청 (/refund)\n"
+    "• 신청 현황 확인 (/status)\n"
+    "진행 중에는 언제든 /cancel 로 그만둘 수 있어요."
+)
+TOPICS_INTRO = "자주 묻는 질문이에요. 궁금한 주제를 골라 주세요."
+FALLBACK = (
+    "죄송해요, 그 질문에는 정확히 답변드리기 어려워요.\n"
+    "저는 카카오알림톡/SMS 호스팅의 취소·환불을 도와드려요. 아래 주제에서 골라 주시거나, "
+    "다른 문의는 고객센터로 남겨 주세요."
+)
+CLARIFY = "혹시 이 중 어떤 질문이신가요?"
+CONTACT = (
+    "고객센터 문의는 나의서비스관리의 1:1문의게시판에 남겨 주세요. 담당자가 확인 후 답변드려요.\n"
+    "• 7일이 지난 서비스의 취소\n"
+    "• SMS를 사용한 서비스의 부분 환불 심사\n"
+    "• 다른 분 명의 계좌로의 환불 (확인증 첨부)"
+)
+NOT_UNDERSTOOD = "죄송해요, 이해하지 못했어요."
+STALE_BUTTON = "지금 단계의 버튼이 아니에요. 아래에서 다시 골라 주세요."
+STALE_BUTTON_IDLE = "이미 지난 버튼이에요. 필요한 내용을 다시 말씀해 주세요."
+NOTHING_TO_CANCEL = "진행 중인 신청 절차가 없어요."
+STOPPED = (
+    "신청을 그만두었어요. 접수된 내용은 없어요. 필요하시면 언제든 /refund 로 다시 시작해 주세요."
+)
+EXPIRED = "이전 신청 진행이 {minutes}분 동안 멈춰 있어 종료했어요. 접수된 내용은 없어요."
+CONTINUE_PROMPT = "신청을 계속하시려면 아래에서 선택해 주세요."
+LADDER = (
+    "입력이 잘 전달되지 않는 것 같아요. 신청을 그만두시거나 고객센터로 문의해 주세요.\n"
+    "계속하시려면 [계속 진행하기]를 눌러 주세요."
+)
+ERROR = "죄송해요, 처리 중 문제가 생겼어요. 잠시 후 다시 시도해 주세요. {filed}"
+ERROR_NOTHING_FILED = "이번 요청으로 접수된 신청은 없어요."
+ERROR_FILED = "취소/환불 신청은 정상 접수되었어요. 신청 번호: {number}"
+
+# Linking --------------------------------------------------------------------------------------
+
+NOT_LINKED = (
+    "취소/환불 신청과 내 서비스 확인은 계정 연결 후 이용할 수 있어요.\n"
+    "나의서비스관리에서 텔레그램 연결을 눌러 받은 링크를 여시거나, 연결 코드를 "
+    "/link 코드 형식으로 보내 주세요."
+)
+LINKED = "{name} 고객님 계정이 연결되었어요. 무엇을 도와드릴까요?"
+LINK_FAILED = (
+    "연결 코드가 올바르지 않거나 이미 사용·만료되었어요. 나의서비스관리에서 새 코드를 받아 주세요."
+)
+LINK_USAGE = "연결 코드를 함께 보내 주세요. 예: /link 코드"
+LINK_THROTTLED = "연결 시도가 너무 많아요. {minutes}분 후에 다시 시도해 주세요."
+UNLINKED = "계정 연결을 해제했어요. 다시 연결하려면 새 연결 코드를 받아 주세요."
+NOT_LINKED_UNLINK = "연결된 계정이 없어요."
+
+# Services and eligibility ----------------------------------------------------------------------
+
+
+def past_deadline_line(service_id: str, day: int, last_day: date) -> str:
+    """`SMS-1002: 발급 후 9일째(11월 26일까지 가능했음)`."""
+    return f"{service_id}: 발급 후 {day}일째({last_day.month}월 {last_day.day}일까지 가능했음)"
+
+
+def sms_used_line(service_id: str, sent: int) -> str:
+    """`SMS-1003: SMS 3건 발송`."""
+    return f"{service_id}: SMS {sent:,}건 발송"
+
+
+def open_request_line(service_id: str, number: str) -> str:
+    """A service that already has an open request."""
+    return f"{service_id}: 이미 취소/환불 신청이 접수되어 있음({number})"
+
+
+def not_active_line(service_id: str) -> str:
+    """A service that is already cancelled."""
+    return f"{service_id}: 이미 해지된 서비스"
+
+
+def eligible_line(service_id: str, total: int, last_day: date) -> str:
+    """An eligible service with its refund and last day."""
+    return (
+        f"{service_id}: 지금 취소 가능 — 환불 예상 {format_won(total)}, "
+        f"{format_date_ko(last_day)}까지 신청 가능"
+    )
+
+
+NEXT_STEP_PAST_DEADLINE = "• 7일이 지난 서비스는 직접 취소가 어려워요. 고객센터로 문의해 주세요."
+NEXT_STEP_SMS_USED = "• SMS를 사용한 서비스는 고객센터에서 부분 환불 심사를 받으실 수 있어요."
+NEXT_STEP_OPEN = "• 접수된 신청은 /status 로 진행 상황을 확인하실 수 있어요."
+MY_SERVICES_HEADER = "고객님 서비스의 취소 가능 여부예요."
+NOT_CANCELLABLE_HEADER = "취소/환불 목록에 표시되지 않는 서비스예요."
+ALL_CANCELLABLE = "지금은 모든 서비스가 취소/환불 목록에 표시돼요."
+NO_SERVICES = "연결된 계정에 카카오알림톡/SMS 서비스가 없어요."
+
+# The refund flow ------------------------------------------------------------------------------
+
+CHOOSE_SERVICE = "취소/환불할 서비스를 선택해 주세요."
+NONE_ELIGIBLE = "지금 바로 취소/환불을 신청할 수 있는 서비스가 없어요."
+
+
+def service_button(service_id: str, total: int) -> str:
+    """The button label of an eligible service: its id and refund amount."""
+    return f"{service_id} · {format_won(total)}"
+
+
+def breakdown(service_id: str, fee: int, charge: int, destination: str, last_day: date) -> str:
+    """The refund breakdown shown before [다음 진행]."""
+    return (
+        f"{service_id} 환불 예상 금액이에요.\n"
+        f"• 서비스 이용료: {format_won(fee)}\n"
+        f"• SMS 충전 금액: {format_won(charge)}\n"
+        f"• 합계: {format_won(fee + charge)}\n"
+        f"• 환불 방법: {destination}\n"
+        f"{format_date_ko(last_day)}까지 신청할 수 있어요."
+    )
+
+
+DEST_MYCASH = "마이캐쉬 적립 (담당자 확인 후 영업일 기준 약 3-7일)"
+DEST_BANK = "입력하신 계좌로 입금 (가입자 명의 계좌만 가능)"
+ASK_REASON = "취소/환불 사유를 선택해 주세요. (필수)"
+ASK_MESSAGE = "남기실 말씀을 입력해 주세요. (필수, {limit:,}자 이내)"
+MESSAGE_BLANK = "남기실 말씀은 꼭 입력해 주셔야 해요. 취소 사유를 짧게 적어 주세요."
+MESSAGE_TOO_LONG = "남기실 말씀이 너무 길어요({length:,}자). {limit:,}자 이내로 줄여 주세요."
+ASK_BANK = (
+    "실시간계좌이체로 결제하셔서 환불받을 계좌가 필요해요.\n"
+    "은행을 선택하시거나 은행 이름을 입력해 주세요."
+)
+BANK_INVALID = "은행 이름을 다시 입력해 주세요. (예: 신한은행)"
+ASK_ACCOUNT = "계좌번호를 입력해 주세요. 숫자와 - 만 쓸 수 있어요. (예: 110-123-456789)"
+ACCOUNT_INVALID = "계좌번호 형식이 맞지 않아요. 숫자 10~16자리(- 포함 가능)로 입력해 주세요."
+ASK_HOLDER = "예금주 이름을 입력해 주세요. 가입자 명의와 같은 계좌로만 환불할 수 있어요."
+HOLDER_MISMATCH = (
+    "입력하신 예금주가 가입자 명의와 달라요. 계좌 환불은 가입자 명의와 동일한 계좌로만 가능해요.\n"
+    "다른 분 명의 계좌로 환불이 필요하시면 1:1문의게시판에 확인증을 첨부해 문의해 주세요.\n"
+    "가입자 명의 계좌로 다시 입력하시거나 그만두실 수 있어요."
+)
+
+
+def summary(
+    service_id: str,
+    fee: int,
+    charge: int,
+    reason: str,
+    message: str,
+    account_line: str | None,
+    destination: str,
+) -> str:
+    """The summary shown before [취소/환불 신청]."""
+    lines = [
+        "아래 내용으로 취소/환불을 신청할까요?",
+        f"• 서비스: {service_id}",
+        f"• 환불 금액: {format_won(fee + charge)} "
+        f"(이용료 {format_won(fee)} + SMS 충전 {format_won(charge)})",
+        f"• 환불 방법: {destination}",
+    ]
+    if account_line:
+        lines.append(f"• 환불 계좌: {account_line}")
+    lines.append(f"• 사유: {reason}")
+    lines.append(f"• 남기실 말씀: {message}")
+    return "\n".join(lines)
+
+
+def filed_mycash(number: str, total: int, first: date, last: date) -> str:
+    """Completion message for a MyCash refund."""
+    return (
+        f"취소/환불 신청이 접수되었어요.\n"
+        f"• 신청 번호: {number}\n"
+        f"• 환불 금액: {format_won(total)} (마이캐쉬 적립)\n"
+        f"담당자가 확인한 날부터 영업일 기준 약 3-7일 안에 적립돼요. 오늘 확인되면 "
+        f"{format_date_ko(first)}~{format_date_ko(last)} 사이예요.\n"
+        f"나의서비스관리 > 정산관리 > 마이캐쉬 입출금내역에서 확인하실 수 있어요."
+    )
+
+
+def filed_bank(number: str, total: int, bank: str, masked: str) -> str:
+    """Completion message for a bank-transfer refund."""
+    return (
+        f"취소/환불 신청이 접수되었어요.\n"
+        f"• 신청 번호: {number}\n"
+        f"• 환불 금액: {format_won(total)}\n"
+        f"• 환불 계좌: {bank} {masked}\n"
+        f"담당자가 확인한 뒤 위 계좌로 환불해 드려요. 진행 상황은 /status 로 확인하실 수 있어요."
+    )
+
+
+ALREADY_FILED = "이미 접수된 신청이에요. 신청 번호: {number}"
+ALREADY_OPEN = "이 서비스는 이미 취소/환불 신청이 접수되어 있어요. 신청 번호: {number}"
+NO_LONGER_ELIGIBLE = "방금 확인해 보니 이 서비스는 지금 취소/환불을 신청할 수 없어요."
+
+# Status ---------------------------------------------------------------------------------------
+
+NO_REQUESTS = "접수된 취소/환불 신청이 없어요."
+STATUS_HEADER = "취소/환불 신청 현황이에요."
+
+
+def status_line(request: RefundRequest) -> str:
+    """One request in /status: number, service, amount, state and the dates that matter."""
+    filed = to_kst(request.created_at).date()
+    changed = to_kst(request.updated_at).date()
+    line = (
+        f"• {request.number} · {request.service_id} · {format_won(request.total)}\n"
+        f"  {request.status.label} · {format_date_ko(filed)} 신청"
+    )
+    if request.status is RequestStatus.APPROVED:
+        if request.payment_method is PaymentMethod.MYCASH:
+            first, last = mycash_credit_window(changed)
+            line += (
+                f"\n  {format_date_ko(changed)} 승인 · 마이캐쉬 적립 예정 "
+                f"{format_date_ko(first)}~{format_date_ko(last)}"
+            )
+        else:
+            line += f"\n  {format_date_ko(changed)} 승인 · 계좌 환불 진행 중"
+    elif request.status is RequestStatus.REJECTED:
+        line += f"\n  {format_date_ko(changed)} 반려"
+        if request.decision_note:
+            line += f" · 사유: {request.decision_note}"
+    elif request.status is RequestStatus.REFUNDED:
+        line += f"\n  {format_date_ko(changed)} 환불 완료"
+    return line
+
+
+# Telegram -------------------------------------------------------------------------------------
+
+FLOOD = "메시지가 너무 빠르게 오고 있어요. 잠시 후 다시 보내 주세요."
+TEXT_ONLY = "지금은 글자로 된 메시지만 받을 수 있어요. 궁금한 점을 글로 보내 주세요."
+PRIVATE_ONLY = "이 봇은 1:1 채팅에서만 도와드려요. 봇과의 개인 채팅으로 와 주세요."
+ERROR_CHECK_STATUS = "신청이 접수되었는지는 /status 로 확인하실 수 있어요."

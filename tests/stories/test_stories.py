@@ -1,0 +1,132 @@
+"""Conversations as data: every `*.toml` file beside this module is one story, run turn by turn
+against the real engine, matcher and a real SQLite file.
+
+A story file:
+
+    name = "..."
+    link = { a = "hong01" }           # chat name -> customer linked before the first turn
+    [[turn]]
+    chat = "a"                        # optional, default "a"
+    say = "/refund"                   # text typed, or:
+    press = "다음 진행"                 # the label of a button shown to that chat last turn, or:
+    press_payload = "g:refund"        # a raw payload (stale or forged buttons), or:
+    replay = { from = "a", label = "취소/환불 신청" }  # a button another chat (or an earlier turn) saw
+    restart = true                    # before the turn: a new engine on the same database
+    advance_minutes = 31              # before the turn: move the clock on
+    expect = ["fragment", ...]        # every fragment appears in the replies
+    absent = ["fragment", ...]        # none appears
+    buttons = ["label", ...]          # these button labels are offered
+    [end]
+    requests = 1                      # requests in the database afterwards
+    statuses = ["submitted"]          # their statuses, oldest first
+"""
+
+from __future__ import annotations
+
+import tomllib
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from bot.engine import Button, Engine, Press, Reply, TextInput
+from core.service import Helpdesk
+from core.storage import Database
+from faq.kb import load_knowledge_base
+from faq.matcher import Matcher
+
+HERE = Path(__file__).parent
+STORIES = sorted(HERE.glob("*.toml"))
+START = datetime(2026, 11, 28, 1, 0, tzinfo=UTC)  # 10:00 KST, Saturday 28 November 2026
+
+
+class Clock:
+    """A clock the story can move on."""
+
+    def __init__(self, start: datetime) -> None:
+        self.now = start
+
+    def __call__(self) -> datetime:
+        return self.now
+
+
+def _engine(db: Database, clock: Clock) -> Engine:
+    kb = load_knowledge_base()
+    return Engine(Helpdesk(db, clock), kb, Matcher(kb), channel="story")
+
+
+def _find(buttons: list[Button], label: str, where: str) -> Button:
+    for button in buttons:
+        if button.label == label:
+            return button
+    offered = [b.label for b in buttons]
+    raise AssertionError(f"{where}: no button {label!r}; offered {offered}")
+
+
+@pytest.mark.parametrize("path", STORIES, ids=[p.stem for p in STORIES])
+async def test_story(path: Path, tmp_path: Path) -> None:
+    """Run one conversation story and check every reply and the database afterwards."""
+    story: dict[str, Any] = tomllib.loads(path.read_text(encoding="utf-8"))
+    clock = Clock(START)
+    db_path = tmp_path / "story.db"
+    db = await Database.open(db_path)
+    helpdesk = Helpdesk(db, clock)
+    await helpdesk.import_customers((HERE / "customers.json").read_bytes())
+    for chat, customer_id in story.get("link", {}).items():
+        code = await helpdesk.issue_link_code(customer_id)
+        await helpdesk.redeem_link_code(f"story:{chat}", code.code)
+    engine = _engine(db, clock)
+    shown: dict[str, list[Button]] = {}
+    history: dict[str, list[Button]] = {}
+    try:
+        for number, turn in enumerate(story["turn"], start=1):
+            chat = turn.get("chat", "a")
+            where = f"{path.name} turn {number}"
+            if turn.get("restart"):
+                await db.close()
+                db = await Database.open(db_path)
+                engine = _engine(db, clock)
+            if "advance_minutes" in turn:
+                clock.now += timedelta(minutes=turn["advance_minutes"])
+            if "say" in turn:
+                event: TextInput | Press = TextInput(turn["say"])
+            elif "press" in turn:
+                event = Press(_find(shown.get(chat, []), turn["press"], where).payload)
+            elif "press_payload" in turn:
+                event = Press(turn["press_payload"])
+            else:
+                source = turn["replay"]
+                event = Press(_find(history[source["from"]], source["label"], where).payload)
+            replies: list[Reply] = await engine.handle(f"story:{chat}", event)
+            text = "\n".join(r.text for r in replies)
+            labels = [b.label for r in replies for b in r.flat_buttons()]
+            for fragment in turn.get("expect", []):
+                assert fragment in text, f"{where}: {fragment!r} not in reply:\n{text}"
+            for fragment in turn.get("absent", []):
+                assert fragment not in text, f"{where}: {fragment!r} in reply:\n{text}"
+            for label in turn.get("buttons", []):
+                assert label in labels, f"{where}: no button {label!r}; offered {labels}"
+            for label in turn.get("no_buttons", []):
+                assert label not in labels, f"{where}: unexpected button {label!r}"
+            assert "처리 중 문제가 생겼어요" not in text, f"{where}: the engine failed:\n{text}"
+            shown[chat] = [b for r in replies for b in r.flat_buttons()]
+            history.setdefault(chat, []).extend(shown[chat])
+        end = story.get("end", {})
+        requests = await engine.helpdesk.list_requests()
+        if "requests" in end:
+            assert len(requests) == end["requests"], [r.number for r in requests]
+        if "statuses" in end:
+            assert [r.status.value for r in requests] == end["statuses"]
+        if "services" in end:
+            assert [r.service_id for r in requests] == end["services"]
+        for request in requests:
+            _, events = await engine.helpdesk.show_request(request.number)
+            assert events and events[0].action == "submitted", "a request without its trail"
+    finally:
+        await db.close()
+
+
+def test_there_are_stories() -> None:
+    """The story runner must never silently run nothing."""
+    assert len(STORIES) >= 10
