@@ -1,0 +1,163 @@
+"""The dialogue engine against a real SQLite file: linking, validation, payload limits, and
+two engines (as two processes would) sharing one database."""
+
+from __future__ import annotations
+
+import asyncio
+import re
+from datetime import UTC, datetime
+from pathlib import Path
+
+import pytest
+
+from bot.engine import Engine, Press, Reply, TextInput, iter_payloads
+from bot.flow import TRANSITIONS, State
+from core.calendar import fixed_clock
+from core.service import Helpdesk
+from core.storage import Database
+from faq.kb import load_knowledge_base
+from faq.matcher import Matcher
+
+CUSTOMERS = Path(__file__).parents[1] / "stories" / "customers.json"
+NOW = datetime(2026, 11, 28, 1, 0, tzinfo=UTC)  # 10:00 KST
+
+
+@pytest.fixture
+async def db(tmp_path: Path):
+    database = await Database.open(tmp_path / "engine.db")
+    await Helpdesk(database, fixed_clock(NOW)).import_customers(CUSTOMERS.read_bytes())
+    yield database
+    await database.close()
+
+
+def make_engine(db: Database) -> Engine:
+    kb = load_knowledge_base()
+    return Engine(Helpdesk(db, fixed_clock(NOW)), kb, Matcher(kb), channel="test")
+
+
+def text_of(replies: list[Reply]) -> str:
+    return "\n".join(r.text for r in replies)
+
+
+def press(replies: list[Reply], label: str) -> Press:
+    for reply in replies:
+        for button in reply.flat_buttons():
+            if button.label == label:
+                return Press(button.payload)
+    raise AssertionError(f"no button {label!r} in {[b.label for r in replies for b in r.flat_buttons()]}")
+
+
+async def link(engine: Engine, chat: str, customer: str) -> list[Reply]:
+    code = await engine.helpdesk.issue_link_code(customer)
+    return await engine.handle(chat, TextInput(f"/start {code.code}"))
+
+
+async def test_start_with_a_code_links_the_chat_and_greets_the_customer_by_name(db):
+    engine = make_engine(db)
+    replies = await link(engine, "t:1", "hong01")
+    assert "홍길동 고객님 계정이 연결되었어요" in text_of(replies)
+    assert (await engine.helpdesk.linked_customer("t:1")).id == "hong01"
+
+
+async def test_a_used_link_code_links_nobody_else(db):
+    engine = make_engine(db)
+    code = await engine.helpdesk.issue_link_code("hong01")
+    await engine.handle("t:1", TextInput(f"/link {code.code}"))
+    replies = await engine.handle("t:2", TextInput(f"/link {code.code}"))
+    assert "연결 코드가 올바르지 않거나" in text_of(replies)
+    assert await engine.helpdesk.linked_customer("t:2") is None
+
+
+async def test_unlink_ends_access_to_refunds(db):
+    engine = make_engine(db)
+    await link(engine, "t:1", "hong01")
+    assert "연결을 해제했어요" in text_of(await engine.handle("t:1", TextInput("/unlink")))
+    assert "계정 연결" in text_of(await engine.handle("t:1", TextInput("/refund")))
+
+
+async def walk_to_message_step(engine: Engine, chat: str) -> list[Reply]:
+    replies = await engine.handle(chat, TextInput("/refund"))
+    replies = await engine.handle(chat, press(replies, "SMS-1001 · 31,000원"))
+    replies = await engine.handle(chat, press(replies, "다음 진행"))
+    return await engine.handle(chat, press(replies, "서비스 불만"))
+
+
+async def test_a_message_over_the_limit_is_refused_and_one_at_the_limit_is_taken(db):
+    engine = make_engine(db)
+    await link(engine, "t:1", "hong01")
+    await walk_to_message_step(engine, "t:1")
+    refused = await engine.handle("t:1", TextInput("가" * 1001))
+    assert "너무 길어요(1,001자)" in text_of(refused)
+    taken = await engine.handle("t:1", TextInput("나" * 1000))
+    assert "신청할까요" in text_of(taken)
+
+
+async def test_control_characters_are_stripped_from_the_stored_message(db):
+    engine = make_engine(db)
+    await link(engine, "t:1", "hong01")
+    await walk_to_message_step(engine, "t:1")
+    summary = await engine.handle("t:1", TextInput("해지\x00합니다\x1b[31m"))
+    filed = await engine.handle("t:1", press(summary, "취소/환불 신청"))
+    assert "신청 번호" in text_of(filed)
+    [request] = await engine.helpdesk.list_requests()
+    assert request.message == "해지합니다[31m"
+
+
+async def test_every_button_payload_fits_telegram_callback_data(db):
+    engine = make_engine(db)
+    await link(engine, "t:1", "hong01")
+    seen: list[str] = []
+    replies = await engine.handle("t:1", TextInput("/refund"))
+    seen += iter_payloads(replies)
+    for step in ("SMS-1002 · 61,000원", "다음 진행", "타 서비스 전환"):
+        replies = await engine.handle("t:1", press(replies, step))
+        seen += iter_payloads(replies)
+    replies = await engine.handle("t:1", TextInput("옮깁니다"))
+    seen += iter_payloads(replies)
+    replies = await engine.handle("t:1", press(replies, "새마을금고"))
+    replies = await engine.handle("t:1", TextInput("9002-1234-5678-90"))
+    replies = await engine.handle("t:1", TextInput("홍길동"))
+    seen += iter_payloads(replies)
+    assert seen and all(len(p.encode("utf-8")) <= 64 for p in seen)
+
+
+async def test_two_engines_sharing_the_database_apply_one_chat_in_order(db, tmp_path):
+    """Two processes serving the same chat: no turn is lost, no flow is corrupted."""
+    other_db = await Database.open(tmp_path / "engine.db")
+    try:
+        first, second = make_engine(db), make_engine(other_db)
+        await link(first, "t:1", "hong01")
+        replies = await first.handle("t:1", TextInput("/refund"))
+        choose = press(replies, "SMS-1001 · 31,000원")
+        results = await asyncio.gather(first.handle("t:1", choose), second.handle("t:1", choose))
+        texts = [text_of(r) for r in results]
+        # Exactly one of them moved the flow on; the other saw a step that had passed.
+        assert sum("합계: 31,000원" in t and "지금 단계의 버튼이 아니에요" not in t for t in texts) == 1
+        record = await first.helpdesk.load_conversation("t:1")
+        assert record.state == State.BREAKDOWN.value
+    finally:
+        await other_db.close()
+
+
+async def test_a_failure_inside_a_turn_apologises_and_says_nothing_was_filed(db, monkeypatch):
+    engine = make_engine(db)
+    await link(engine, "t:1", "hong01")
+
+    async def broken(*args, **kwargs):
+        raise RuntimeError("disk on fire")
+
+    monkeypatch.setattr(engine.helpdesk, "services_overview", broken)
+    replies = await engine.handle("t:1", TextInput("/refund"))
+    assert "처리 중 문제가 생겼어요" in text_of(replies)
+    assert "접수된 신청은 없어요" in text_of(replies)
+    monkeypatch.undo()
+    assert "취소/환불할 서비스를 선택해 주세요" in text_of(
+        await engine.handle("t:1", TextInput("/refund"))
+    )
+
+
+def test_the_mermaid_diagram_shows_exactly_the_declared_transitions():
+    diagram = (Path(__file__).parents[2] / "bot" / "flow.mmd").read_text(encoding="utf-8")
+    drawn = set(re.findall(r"^\s*(\w+) --> (\w+)", diagram, flags=re.MULTILINE))
+    declared = {(s.value, t.value) for s, targets in TRANSITIONS.items() for t in targets}
+    assert drawn == declared
