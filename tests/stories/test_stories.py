@@ -10,7 +10,7 @@ A story file:
     say = "/refund"                   # text typed, or:
     press = "다음 진행"                 # the label of a button shown to that chat last turn, or:
     press_payload = "g:refund"        # a raw payload (stale or forged buttons), or:
-    replay = { from = "a", label = "취소/환불 신청" }  # a button another chat (or an earlier turn) saw
+    replay = { from = "a", label = "취소/환불 신청" }  # a button some chat saw earlier
     restart = true                    # before the turn: a new engine on the same database
     advance_minutes = 31              # before the turn: move the clock on
     expect = ["fragment", ...]        # every fragment appears in the replies
@@ -67,7 +67,7 @@ def _find(buttons: list[Button], label: str, where: str) -> Button:
 @pytest.mark.parametrize("path", STORIES, ids=[p.stem for p in STORIES])
 async def test_story(path: Path, tmp_path: Path) -> None:
     """Run one conversation story and check every reply and the database afterwards."""
-    story: dict[str, Any] = tomllib.loads(path.read_text(encoding="utf-8"))
+    story: dict[str, Any] = tomllib.loads(path.read_text(encoding="utf-8"))  # noqa: ASYNC240
     clock = Clock(START)
     db_path = tmp_path / "story.db"
     db = await Database.open(db_path)

@@ -1,0 +1,205 @@
+"""What a customer gets from the FAQ matcher: answer, clarify or fallback."""
+
+from __future__ import annotations
+
+from functools import lru_cache
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from faq.kb import Intent, load_knowledge_base
+from faq.matcher import Matcher, MatchResult
+
+
+@lru_cache(maxsize=1)
+def matcher() -> Matcher:
+    """One matcher for the module (building it is the expensive part)."""
+    return Matcher(load_knowledge_base())
+
+
+def assert_answers(text: str, intent_id: str) -> MatchResult:
+    result = matcher().match(text)
+    assert (result.decision, result.intent) == ("answer", intent_id), result
+    return result
+
+
+def assert_falls_back(text: str) -> None:
+    result = matcher().match(text)
+    assert result.decision == "fallback", result
+    assert result.intent is None and result.candidates == ()
+
+
+@pytest.mark.parametrize("intent", load_knowledge_base().intents, ids=lambda i: i.id)
+def test_each_seed_question_answers_itself(intent: Intent) -> None:
+    result = assert_answers(intent.question, intent.id)
+    assert result.candidates == (intent.id,)
+    assert result.score >= 80
+
+
+@pytest.mark.parametrize(
+    ("text", "intent_id"),
+    [
+        ("알림톡 췩소하고 싶어요", "how_to_cancel"),
+        ("sms 서비스 취쇼 방법", "how_to_cancel"),
+        ("알림톡 환뷸 받고 싶어요", "how_to_cancel"),
+        ("마이케시로 결제했는데 환불은요", "mycash_refund"),
+        ("계좌이채로 결제했어요 환불 어떻게 받죠", "bank_transfer_refund"),
+        ("충젼 금액도 환불 되나요", "sms_charge_refund"),
+        ("취소 목록에 알림톡이 안 보여요 ㅠㅠ", "not_in_list"),
+    ],
+)
+def test_one_jamo_typos_still_answer(text: str, intent_id: str) -> None:
+    assert_answers(text, intent_id)
+
+
+@pytest.mark.parametrize(
+    ("text", "intent_id"),
+    [
+        ("알림톡취소하는법", "how_to_cancel"),
+        ("취소목록에sms서비스가안보여요", "not_in_list"),
+        ("sms충전금액도환불되나요", "sms_charge_refund"),
+        ("실시간계좌이체결제환불받는법", "bank_transfer_refund"),
+        ("열흘전에신청한알림톡취소", "past_deadline"),
+    ],
+)
+def test_questions_without_spaces_answer(text: str, intent_id: str) -> None:
+    assert_answers(text, intent_id)
+
+
+@pytest.mark.parametrize(
+    ("text", "intent_id"),
+    [
+        ("알림톡 ㅎㅂ 어케 해요", "how_to_cancel"),
+        ("ㅊㅅ 방법 알려주세요", "how_to_cancel"),
+        ("마캐로 결재했는데 환뷸 어케 받아요", "mycash_refund"),
+        ("sms refund 하고 싶어요", "how_to_cancel"),
+        ("cancel my sms hosting please", "how_to_cancel"),
+        ("paid by bank transfer, how do I get a refund", "bank_transfer_refund"),
+        ("refund after 2 weeks 가능?", "past_deadline"),
+    ],
+)
+def test_chosung_slang_and_english_answer(text: str, intent_id: str) -> None:
+    assert_answers(text, intent_id)
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        # Topping up SMS credit.
+        "sms 충전 어떻게 해요?",
+        "문자 충전하는 방법 좀",
+        # Signing up for AlimTalk.
+        "알림톡 가입하려면 어떻게 하나요",
+        "카카오 알림톡 신청 방법 알려주세요",
+        # SMS price.
+        "sms 가격이 얼마예요",
+        "문자 한 건당 얼마에요?",
+        # Sending failures (even when a refund is mentioned).
+        "알림톡 발송이 실패했어요",
+        "문자 전송 실패한 건 환불 되나요",
+        # Sender-number registration.
+        "발신번호 등록은 어디서 해요",
+        "sms 발신 번호 등록 방법",
+        # Other hosting topics, even with cancel/refund words.
+        "도메인 환불 받고 싶어요",
+        "웹호스팅 해지 방법",
+        "ssl 인증서 취소",
+        "이메일 비밀번호 변경",
+        # Small talk and noise.
+        "안녕하세요",
+        "ㅋㅋㅋㅋ",
+        "",
+        "   ",
+    ],
+)
+def test_near_misses_and_other_topics_fall_back(text: str) -> None:
+    assert_falls_back(text)
+
+
+def test_a_real_word_resembling_a_keyword_is_not_taken_for_a_typo() -> None:
+    # "최소" (minimum) is one vowel away from "취소" (cancel).
+    assert_falls_back("sms 최소 충전 금액이 얼마예요")
+
+
+def test_a_bare_refund_asks_which_question_is_meant() -> None:
+    result = matcher().match("환불")
+    assert result.decision == "clarify"
+    assert result.intent is None
+    assert 2 <= len(result.candidates) <= 3
+    assert result.candidates[0] == "how_to_cancel"
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "2주 전에 신청한 알림톡 취소하고 싶어요",
+        "열흘 전에 가입했는데 해지 되나요",
+        "지난달에 결제한 sms 서비스 환불 가능해요?",
+        "8일 됐는데 취소 가능한가요",
+        "신청한 지 3주 지났는데 환불 받을 수 있어요?",
+        "7일이 지났는데 취소 안 되나요",
+        "일주일 넘었는데 해지 가능?",
+        "한 달 전에 신청한 문자 서비스 환불",
+    ],
+)
+def test_cancelling_after_seven_days_is_the_past_deadline_question(text: str) -> None:
+    assert_answers(text, "past_deadline")
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "어제 신청한 알림톡 취소하고 싶어요",
+        "3일 전에 가입한 sms 해지할게요",
+        "오늘 결제한 알림톡 환불해 주세요",
+        "7일 이내면 환불 되나요",
+    ],
+)
+def test_cancelling_within_seven_days_is_the_how_to_cancel_question(text: str) -> None:
+    assert_answers(text, "how_to_cancel")
+
+
+def test_exactly_a_week_is_too_close_to_call_and_asks() -> None:
+    result = matcher().match("신청한 지 일주일 됐는데 취소 돼요?")
+    assert result.decision == "clarify"
+    assert {"how_to_cancel", "past_deadline"} <= set(result.candidates)
+
+
+def test_waiting_for_a_refund_is_not_a_late_cancellation() -> None:
+    assert_answers("마이캐시 환불 신청한 지 10일 지났는데 아직 안 들어왔어요", "mycash_refund")
+
+
+def test_a_specific_intent_beats_the_general_one() -> None:
+    assert_answers("알림톡 취소하면 충전해 둔 돈도 돌려받나요", "sms_charge_refund")
+    assert_answers("환불받을 계좌를 남편 명의로 해도 되나요", "bank_transfer_refund")
+    assert_answers("취소하려는데 목록에 아무것도 안 나와요", "not_in_list")
+
+
+def test_two_specific_intents_at_once_ask_instead_of_guessing() -> None:
+    result = matcher().match("마이캐쉬로 결제했는데 2주 지났어요 환불 되나요")
+    assert result.decision == "clarify"
+    assert set(result.candidates[:2]) == {"mycash_refund", "past_deadline"}
+
+
+def test_result_keeps_the_raw_text_and_shows_the_normalised_one() -> None:
+    result = matcher().match("마캐로 결재했는데 환뷸 어케 받아요")
+    assert result.text == "마캐로 결재했는데 환뷸 어케 받아요"
+    assert result.normalized == "마이캐쉬로 결제했는데 환뷸 어떻게 받아요"
+
+
+PIECES = list("환불취소알림톡목록충전마이캐쉬계좌 2주ㅎㅂ?!sms")
+
+
+@settings(max_examples=150, deadline=None)
+@given(st.text(alphabet=st.sampled_from(PIECES), max_size=30))
+def test_every_result_is_consistent(text: str) -> None:
+    result = matcher().match(text)
+    assert 0.0 <= result.score <= 100.0
+    if result.decision == "answer":
+        assert result.candidates == (result.intent,)
+    elif result.decision == "clarify":
+        assert result.intent is None and 2 <= len(result.candidates) <= 3
+        assert len(set(result.candidates)) == len(result.candidates)
+    else:
+        assert result.intent is None and result.candidates == ()
