@@ -48,5 +48,9 @@ class NotLinked(HelpdeskError):
     """A chat that is not linked to a customer account."""
 
 
+class InvalidInput(HelpdeskError, ValueError):
+    """Required text (a request's message, a rejection's reason) that is missing or blank."""
+
+
 class InvalidAccount(HelpdeskError):
     """Refund account details that cannot be accepted in self-service."""

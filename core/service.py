@@ -20,6 +20,7 @@ from core.errors import (
     IllegalTransition,
     ImportRejected,
     InvalidAccount,
+    InvalidInput,
     InvalidLinkCode,
     NotEligible,
     NotFound,
@@ -252,13 +253,16 @@ class Helpdesk:
         created=False, instead of filing twice.
         """
         if not message.strip():
-            raise ValueError("message is required")
+            raise InvalidInput("message is required")
         now = self.now()
         async with self.db.transaction() as tx:
             if submission_key is not None:
                 existing = await tx.request_by_submission_key(submission_key)
-                if existing is not None:
+                if existing is not None and existing.customer_id == customer_id:
                     return existing, False
+                if existing is not None:
+                    # Someone else's key: never hand back another customer's request.
+                    raise NotFound(f"no service {service_id!r} for customer {customer_id!r}")
             customer = await tx.get_customer(customer_id)
             service = await tx.get_service(service_id)
             if customer is None or service is None or service.customer_id != customer_id:
@@ -336,7 +340,7 @@ class Helpdesk:
     async def reject(self, number: str, agent: str, reason: str) -> RefundRequest:
         """Reject a submitted or approved request, with the reason the customer will read."""
         if not reason.strip():
-            raise ValueError("a rejection needs a reason")
+            raise InvalidInput("a rejection needs a reason")
         return await self._transition(number, "reject", agent, reason.strip())
 
     async def mark_refunded(self, number: str, agent: str) -> RefundRequest:

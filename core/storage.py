@@ -15,7 +15,7 @@ import json
 import sqlite3
 from collections.abc import AsyncIterator, Sequence
 from contextlib import asynccontextmanager
-from datetime import date, datetime
+from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any
 
@@ -217,7 +217,8 @@ def _split_script(script: str) -> list[str]:
 
 
 def _iso(instant: datetime) -> str:
-    return instant.isoformat()
+    # Always UTC, so that timestamps stored as text also sort in time order.
+    return instant.astimezone(UTC).isoformat()
 
 
 class Tx:

@@ -44,7 +44,9 @@ def press(replies: list[Reply], label: str) -> Press:
         for button in reply.flat_buttons():
             if button.label == label:
                 return Press(button.payload)
-    raise AssertionError(f"no button {label!r} in {[b.label for r in replies for b in r.flat_buttons()]}")
+    raise AssertionError(
+        f"no button {label!r} in {[b.label for r in replies for b in r.flat_buttons()]}"
+    )
 
 
 async def link(engine: Engine, chat: str, customer: str) -> list[Reply]:
@@ -132,7 +134,10 @@ async def test_two_engines_sharing_the_database_apply_one_chat_in_order(db, tmp_
         results = await asyncio.gather(first.handle("t:1", choose), second.handle("t:1", choose))
         texts = [text_of(r) for r in results]
         # Exactly one of them moved the flow on; the other saw a step that had passed.
-        assert sum("합계: 31,000원" in t and "지금 단계의 버튼이 아니에요" not in t for t in texts) == 1
+        assert (
+            sum("합계: 31,000원" in t and "지금 단계의 버튼이 아니에요" not in t for t in texts)
+            == 1
+        )
         record = await first.helpdesk.load_conversation("t:1")
         assert record.state == State.BREAKDOWN.value
     finally:
