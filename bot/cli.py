@@ -14,13 +14,14 @@ import json
 import os
 import sys
 from collections.abc import Awaitable, Callable, Sequence
+from datetime import date, datetime, time, timedelta
 from pathlib import Path
 from typing import Any
 
 from bot.settings import Settings
-from core.calendar import KST, system_clock
-from core.errors import HelpdeskError, ImportRejected
-from core.models import AuditEvent, RefundRequest, RequestStatus
+from core.calendar import KST, system_clock, today_kst
+from core.errors import HelpdeskError, ImportRejected, InvalidInput
+from core.models import AuditEvent, Inquiry, RefundRequest, RequestStatus
 from core.money import format_won
 from core.service import Helpdesk
 from core.storage import Database
@@ -89,12 +90,35 @@ def build_parser() -> argparse.ArgumentParser:
         if name == "reject":
             p.add_argument("--reason", required=True, help="why, in Korean: the customer reads it")
 
+    inq = sub.add_parser("inquiries", parents=[common], help="customer-centre hand-offs")
+    isub = inq.add_subparsers(dest="action", required=True, metavar="ACTION")
+    ilist = isub.add_parser("list", parents=[common], help="list inquiries")
+    ilist.add_argument("--status", choices=["open", "answered", "closed"])
+    for name, text in (
+        ("show", "show an inquiry with its context, transcript and attachments"),
+        ("answer", "answer an inquiry; the customer gets it in the chat"),
+        ("close", "close an inquiry"),
+    ):
+        p = isub.add_parser(name, parents=[common], help=text)
+        p.add_argument("id", help="inquiry number, e.g. Q-20261124-0001")
+        if name != "show":
+            p.add_argument("--agent", help="your name (default: $USER)")
+        if name == "answer":
+            p.add_argument("--text", required=True, help="the answer, in Korean")
+
+    stats = sub.add_parser("stats", parents=[common], help="questions, feedback and requests")
+    stats.add_argument("--since", help="first day, YYYY-MM-DD (KST; default: 30 days ago)")
+    stats.add_argument("--until", help="last day, YYYY-MM-DD (KST; default: today)")
+
     faq = sub.add_parser("faq", parents=[common], help="FAQ matcher tools")
     fsub = faq.add_subparsers(dest="action", required=True, metavar="ACTION")
     fmatch = fsub.add_parser("match", parents=[common], help="match questions (args or stdin)")
     fmatch.add_argument("text", nargs="*", help="question; without it, one per line from stdin")
     feval = fsub.add_parser("eval", parents=[common], help="score a labelled TSV file")
     feval.add_argument("file", help="TSV: text<TAB>intent id or none")
+    fmiss = fsub.add_parser("misses", parents=[common], help="most frequent unanswered questions")
+    fmiss.add_argument("--since", help="first day, YYYY-MM-DD (KST; default: 30 days ago)")
+    fmiss.add_argument("--limit", type=int, default=20, help="groups to show (default 20)")
     return parser
 
 
@@ -348,6 +372,8 @@ def _cmd_faq(args: argparse.Namespace, settings: Settings) -> int:
     from faq.kb import load_knowledge_base
     from faq.matcher import Matcher
 
+    if args.action == "misses":
+        return _cmd_faq_misses(args, settings)
     matcher = Matcher(load_knowledge_base())
     if args.action == "match":
         lines = args.text if args.text else (line.rstrip("\n") for line in sys.stdin)
@@ -370,6 +396,150 @@ def _cmd_faq(args: argparse.Namespace, settings: Settings) -> int:
     return 0
 
 
+def _period(since: str | None, until: str | None) -> tuple[datetime, datetime]:
+    """[since 00:00 KST, the day after `until` 00:00 KST) as aware datetimes."""
+    today = today_kst(system_clock)
+    try:
+        first = date.fromisoformat(since) if since else today - timedelta(days=30)
+        last = date.fromisoformat(until) if until else today
+    except ValueError as exc:
+        raise InvalidInput(f"dates are YYYY-MM-DD: {exc}") from None
+    start = datetime.combine(first, time.min, tzinfo=KST)
+    end = datetime.combine(last + timedelta(days=1), time.min, tzinfo=KST)
+    return start, end
+
+
+def _cmd_faq_misses(args: argparse.Namespace, settings: Settings) -> int:
+    from bot.analytics import group_misses
+
+    async def work(helpdesk: Helpdesk) -> int:
+        start, end = _period(args.since, None)
+        events = await helpdesk.faq_events(start, end)
+        groups = group_misses(events)[: max(1, args.limit)]
+        if args.json:
+            print(json.dumps([g.as_json() for g in groups], ensure_ascii=False))
+        elif not groups:
+            print(f"no unanswered questions since {start:%Y-%m-%d}")
+        else:
+            print(f"unanswered or unhelpful questions since {start:%Y-%m-%d}, most frequent first")
+            for group in groups:
+                kinds = ", ".join(f"{k} {n}" for k, n in sorted(group.kinds.items()))
+                print(f"{group.count:>4}  {group.example}   ({kinds})")
+                for other in group.variant_list[1:4]:
+                    print(f"        ~ {other}")
+        return 0
+
+    return _with_helpdesk(settings, work)
+
+
+def _cmd_stats(args: argparse.Namespace, settings: Settings) -> int:
+    from bot.analytics import compute_stats, format_stats
+
+    async def work(helpdesk: Helpdesk) -> int:
+        start, end = _period(args.since, args.until)
+        stats = await compute_stats(helpdesk, start, end)
+        if args.json:
+            print(json.dumps(stats, ensure_ascii=False))
+        else:
+            print(format_stats(stats))
+        return 0
+
+    return _with_helpdesk(settings, work)
+
+
+def inquiry_json(inquiry: Inquiry) -> dict[str, Any]:
+    """The JSON object an agent's tools read for one inquiry."""
+    return {
+        "id": inquiry.number,
+        "customer_id": inquiry.customer_id,
+        "service_id": inquiry.service_id,
+        "topic": inquiry.topic,
+        "context": inquiry.context,
+        "message": inquiry.message,
+        "transcript": list(inquiry.transcript),
+        "attachments": [a.model_dump() for a in inquiry.attachments],
+        "status": inquiry.status,
+        "answer": inquiry.answer,
+        "handled_by": inquiry.handled_by,
+        "channel": inquiry.channel,
+        "created_at": inquiry.created_at.astimezone(KST).isoformat(timespec="seconds"),
+        "updated_at": inquiry.updated_at.astimezone(KST).isoformat(timespec="seconds"),
+    }
+
+
+def _print_inquiry(inquiry: Inquiry) -> None:
+    created = inquiry.created_at.astimezone(KST)
+    print(f"inquiry:  {inquiry.number} ({inquiry.status})")
+    print(f"customer: {inquiry.customer_id}   service: {inquiry.service_id or '-'}")
+    print(f"filed:    {created:%Y-%m-%d %H:%M} KST via {inquiry.channel}")
+    print(f"topic:    {inquiry.topic}")
+    print("context:")
+    for line in inquiry.context.splitlines():
+        print(f"  {line}")
+    print(f"message:  {inquiry.message}")
+    for attachment in inquiry.attachments:
+        name = attachment.file_name or "-"
+        print(
+            f"attached: {attachment.kind} {name} {attachment.mime_type or ''}"
+            f" file_id={attachment.file_id}"
+        )
+    if inquiry.answer:
+        print(f"answer:   {inquiry.answer} (by {inquiry.handled_by})")
+    if inquiry.transcript:
+        print("last turns:")
+        for line in inquiry.transcript:
+            print(f"  {line}")
+
+
+def _cmd_inquiries(args: argparse.Namespace, settings: Settings) -> int:
+    async def work(helpdesk: Helpdesk) -> int:
+        if args.action == "list":
+            inquiries = await helpdesk.list_inquiries(args.status)
+            if args.json:
+                print(json.dumps([inquiry_json(i) for i in inquiries], ensure_ascii=False))
+            elif not inquiries:
+                print("no inquiries")
+            else:
+                rows = [
+                    [
+                        i.number,
+                        i.status,
+                        i.customer_id,
+                        i.service_id or "-",
+                        i.topic,
+                        str(len(i.attachments)),
+                        f"{i.created_at.astimezone(KST):%Y-%m-%d %H:%M}",
+                        i.message[:30],
+                    ]
+                    for i in inquiries
+                ]
+                headers = [
+                    "id",
+                    "status",
+                    "customer",
+                    "service",
+                    "topic",
+                    "files",
+                    "filed (KST)",
+                    "message",
+                ]
+                print(_table(rows, headers))
+            return 0
+        if args.action == "show":
+            inquiry = await helpdesk.show_inquiry(args.id)
+        elif args.action == "answer":
+            inquiry = await helpdesk.answer_inquiry(args.id, _agent_name(args), args.text)
+        else:
+            inquiry = await helpdesk.close_inquiry(args.id, _agent_name(args))
+        if args.json:
+            print(json.dumps(inquiry_json(inquiry), ensure_ascii=False))
+        else:
+            _print_inquiry(inquiry)
+        return 0
+
+    return _with_helpdesk(settings, work)
+
+
 def _cmd_chat(args: argparse.Namespace, settings: Settings) -> int:
     from bot.console import run_console
 
@@ -389,6 +559,8 @@ _HANDLERS: dict[str, Callable[[argparse.Namespace, Settings], int]] = {
     "link": _cmd_link,
     "requests": _cmd_requests,
     "faq": _cmd_faq,
+    "inquiries": _cmd_inquiries,
+    "stats": _cmd_stats,
 }
 
 

@@ -16,6 +16,7 @@ from typing import TextIO
 
 from bot.demo import DEMO_CUSTOMER, load_demo
 from bot.engine import Button, Engine, Event, Press, Reply, TextInput
+from bot.notify import OutboxDeliverer
 from bot.settings import Settings
 from core.calendar import system_clock
 from core.errors import NotFound
@@ -89,7 +90,17 @@ async def chat_loop(engine: Engine, chat_id: str, stdin: TextIO, stdout: TextIO)
     if interactive:
         stdout.write("카카오알림톡/SMS 취소·환불 도우미예요. /help 도움말, /quit 종료\n\n")
     loop = asyncio.get_running_loop()
+
+    async def show_notification(target: str, reply: Reply) -> None:
+        # Only this terminal user's notifications are claimed, so `target` is always ours.
+        text, _ = render([reply])
+        stdout.write(f"🔔 {text}\n")
+        stdout.flush()
+
+    # Notifications of agents' decisions (helpdesk requests approve …) arrive between turns.
+    deliverer = OutboxDeliverer(engine.helpdesk, chat_id, show_notification)
     while True:
+        await deliverer.deliver_due()
         if interactive:
             stdout.write("> ")
             stdout.flush()

@@ -29,7 +29,15 @@ from bot import texts
 from bot.flow import FLOW_STATES, State, allowed
 from core.calendar import mycash_credit_window, today_kst
 from core.errors import AlreadyOpen, InvalidAccount, InvalidLinkCode, NotEligible, NotFound
-from core.models import Customer, PaymentMethod, Reason, RefundAccount, RefundRequest
+from core.models import (
+    Attachment,
+    Customer,
+    PaymentMethod,
+    Reason,
+    RefundAccount,
+    RefundRequest,
+    mask_account_number,
+)
 from core.money import format_won
 from core.policy import Eligibility, NotActive, PastDeadline, RequestOpen, SmsUsed, quote
 from core.service import (
@@ -49,6 +57,9 @@ MAX_STRIKES = 3
 MAX_MATCH_CHARS = 300
 MAX_SAVE_ATTEMPTS = 5
 REASONS: tuple[Reason, ...] = tuple(Reason)
+TRANSCRIPT_TURNS = 10
+_KEPT_ACROSS_FLOWS = ("filed_flow", "filed_number", "filed_inquiry", "recent", "last_q")
+_LONG_NUMBER = re.compile(r"\d[\d\- ]{6,}\d")
 _STOP_WORDS = ("그만", "중단", "멈춰", "stop")
 _START_REFUND = re.compile(
     r"(환불|취소|해지)\s*(신청|접수|진행)\s*(할래|할게|하고\s*싶|해\s*주|하겠|부탁|ㄱ|요$|$)"
@@ -73,7 +84,18 @@ class Press:
     payload: str
 
 
-Event = TextInput | Press
+@dataclass(frozen=True)
+class Upload:
+    """A photo or file the customer sent (kept by the channel's file id, never downloaded)."""
+
+    file_id: str
+    kind: str
+    file_name: str | None = None
+    mime_type: str | None = None
+    size: int | None = None
+
+
+Event = TextInput | Press | Upload
 
 
 @dataclass(frozen=True)
@@ -128,7 +150,7 @@ class Turn:
 
     def reset(self) -> None:
         """Leave any flow; remember only what a replayed confirm needs."""
-        keep = {k: self.data[k] for k in ("filed_flow", "filed_number") if k in self.data}
+        keep = {k: self.data[k] for k in _KEPT_ACROSS_FLOWS if k in self.data}
         self.state = State.IDLE
         self.data = keep
 
@@ -198,6 +220,7 @@ class Engine:
                     record = await self.helpdesk.load_conversation(chat_id)
                     turn = await self._begin(chat_id, record)
                     await self._dispatch(turn, event)
+                    self._record(turn, event)
                     saved = await self.helpdesk.save_conversation(
                         chat_id, turn.state.value, turn.data, record.version
                     )
@@ -236,11 +259,30 @@ class Engine:
             turn.reset()
         return turn
 
+    @staticmethod
+    def _record(turn: Turn, event: Event) -> None:
+        """Keep the last turns for a hand-off (account numbers masked)."""
+        if isinstance(event, TextInput):
+            said = event.text.strip()[:200]
+        elif isinstance(event, Press):
+            said = "(버튼 선택)"
+        else:
+            said = f"({event.kind} 첨부)"
+        recent = list(turn.data.get("recent", []))
+        recent.append(f"고객: {_mask_numbers(said)}")
+        if turn.replies:
+            first_line = turn.replies[0].text.strip().split("\n", 1)[0][:120]
+            recent.append(f"봇: {_mask_numbers(first_line)}")
+        turn.data["recent"] = recent[-TRANSCRIPT_TURNS:]
+
     # dispatch ---------------------------------------------------------------------------------
 
     async def _dispatch(self, turn: Turn, event: Event) -> None:
         if isinstance(event, Press):
             await self._on_press(turn, event.payload)
+            return
+        if isinstance(event, Upload):
+            await self._on_upload(turn, event)
             return
         text = event.text.strip()
         if text.startswith("/"):
@@ -304,7 +346,12 @@ class Engine:
     async def _on_press(self, turn: Turn, payload: str) -> None:
         parts = payload.split(":")
         if parts[0] == "g" and len(parts) >= 2:
-            await self._on_global(turn, parts[1], parts[2] if len(parts) > 2 else "")
+            await self._on_global(
+                turn,
+                parts[1],
+                parts[2] if len(parts) > 2 else "",
+                parts[3] if len(parts) > 3 else "",
+            )
             return
         if parts[0] == "f" and len(parts) >= 3:
             flow, action = parts[1], parts[2]
@@ -317,7 +364,7 @@ class Engine:
                 return
         await self._stale(turn)
 
-    async def _on_global(self, turn: Turn, action: str, arg: str) -> None:
+    async def _on_global(self, turn: Turn, action: str, arg: str, payload_tail: str = "") -> None:
         in_flow = turn.state in FLOW_STATES
         if action == "refund":
             await self._start_refund(turn)
@@ -327,7 +374,12 @@ class Engine:
         elif action == "svc":
             await self._my_services(turn)
         elif action == "contact":
-            turn.say(texts.CONTACT)
+            turn.say(texts.CONTACT, self._handoff_row(turn))
+        elif action == "ho":
+            await self._start_inquiry(turn, topic="not_eligible")
+            return
+        elif action == "fb" and arg in self._intent_ids():
+            await self._feedback(turn, arg, helpful=payload_tail == "1")
         elif action == "topics":
             turn.say(texts.TOPICS_INTRO, self._topic_buttons(with_refund=True))
         else:
@@ -404,8 +456,16 @@ class Engine:
     async def _faq(self, turn: Turn, text: str) -> bool:
         """Answer free text from the knowledge base; return False when nothing fitted."""
         result = self.matcher.match(text[:MAX_MATCH_CHARS])
+        turn.data["last_q"] = text[:MAX_MATCH_CHARS]
+        await self.helpdesk.log_faq_event(
+            chat_id=turn.chat_id,
+            kind=result.decision,
+            intent=result.intent,
+            text=text[:MAX_MATCH_CHARS],
+            normalized=result.normalized[:MAX_MATCH_CHARS],
+        )
         if result.decision == "answer" and result.intent:
-            await self._answer(turn, result.intent)
+            await self._answer(turn, result.intent, asked=True)
             return True
         if result.decision == "clarify" and result.candidates:
             buttons = [
@@ -424,26 +484,60 @@ class Engine:
     def _contact_button() -> Button:
         return Button(texts.BTN_CONTACT, "g:contact")
 
-    async def _answer(self, turn: Turn, intent_id: str) -> None:
+    async def _answer(self, turn: Turn, intent_id: str, asked: bool = False) -> None:
         intent = self.kb.get(intent_id)
         text = intent.answer.strip()
+        buttons = [b for b in (self._action_button(a) for a in intent.actions) if b]
+        if not asked:
+            turn.data["last_q"] = f"[{intent.title}]"
         if turn.customer is not None and intent_id in ("not_in_list", "past_deadline"):
-            personal = await self._not_cancellable_text(turn.customer)
+            personal, blocked = await self._not_cancellable_text(turn.customer)
             if personal:
                 text += "\n\n" + personal
-        buttons = [b for b in (self._action_button(a) for a in intent.actions) if b]
-        turn.say(text, _rows(buttons))
+            if blocked:
+                buttons.append(self._handoff_button())
+        rows = _rows(buttons) + (
+            (
+                Button(texts.BTN_HELPFUL, f"g:fb:{intent_id}:1"),
+                Button(texts.BTN_NOT_HELPFUL, f"g:fb:{intent_id}:0"),
+            ),
+        )
+        turn.say(text, rows)
+
+    async def _feedback(self, turn: Turn, intent_id: str, helpful: bool) -> None:
+        question = str(turn.data.get("last_q", ""))
+        await self.helpdesk.log_faq_event(
+            chat_id=turn.chat_id,
+            kind="feedback",
+            intent=intent_id,
+            text=question,
+            normalized=self.matcher.match(question).normalized if question else "",
+            helpful=helpful,
+        )
+        if helpful:
+            turn.say(texts.THANKS_HELPFUL)
+        else:
+            turn.say(texts.THANKS_NOT_HELPFUL, self._topic_buttons() + ((self._contact_button(),),))
+
+    @staticmethod
+    def _handoff_button() -> Button:
+        return Button(texts.BTN_HANDOFF, "g:ho")
+
+    def _handoff_row(self, turn: Turn) -> tuple[tuple[Button, ...], ...]:
+        return ((self._handoff_button(),),) if turn.customer is not None else ()
 
     # services overview ----------------------------------------------------------------------
 
-    async def _not_cancellable_text(self, customer: Customer) -> str:
+    async def _not_cancellable_text(self, customer: Customer) -> tuple[str, bool]:
+        """The customer's services that are not cancellable and why; and whether any are."""
         views = await self.helpdesk.services_overview(customer.id)
         blocked = [v for v in views if not v.eligibility.eligible]
         if not views:
-            return texts.NO_SERVICES
+            return texts.NO_SERVICES, False
         if not blocked:
-            return texts.ALL_CANCELLABLE
-        return "\n".join([texts.NOT_CANCELLABLE_HEADER, *self._blocked_lines(blocked)])
+            return texts.ALL_CANCELLABLE, False
+        lines = [texts.NOT_CANCELLABLE_HEADER, *self._blocked_lines(blocked)]
+        return "\n".join(lines), True
 
     def _blocked_lines(self, blocked: list[ServiceView]) -> list[str]:
         lines = [f"• {self._reason_text(v.eligibility)}" for v in blocked]
@@ -493,7 +587,7 @@ class Engine:
         if eligible:
             buttons.append(Button(texts.BTN_START_REFUND, "g:refund"))
         if len(eligible) < len(views):
-            buttons.append(self._contact_button())
+            buttons.append(self._handoff_button())
         turn.say("\n".join(lines), _rows(buttons))
 
     # the refund flow --------------------------------------------------------------------------
@@ -512,7 +606,7 @@ class Engine:
         if not eligible:
             turn.reset()
             lines = [texts.NONE_ELIGIBLE, *self._blocked_lines(views)]
-            turn.say("\n".join(lines), ((self._contact_button(),),))
+            turn.say("\n".join(lines), ((self._handoff_button(),), (self._contact_button(),)))
             return
         turn.reset()
         turn.data.update(
@@ -564,6 +658,14 @@ class Engine:
             if any(not v.eligibility.eligible for v in views.values()):
                 rows += ((Button(texts.BTN_NOT_LISTED, "g:svc"),),)
             return Reply("\n".join(lines), rows + (tuple(self._nav(turn, back=False)),))
+        if state is State.INQUIRY_MESSAGE:
+            return Reply(
+                texts.ASK_INQUIRY.format(limit=MESSAGE_LIMIT),
+                (tuple(self._nav(turn, back=False)),),
+            )
+        if state is State.INQUIRY_ATTACH:
+            skip = self._flow_button(turn, texts.BTN_NO_ATTACHMENT, "no_attachment")
+            return Reply(texts.ASK_ATTACHMENT, ((skip,), tuple(self._nav(turn))))
         view = await self._service(turn)
         if view is None:  # pragma: no cover - guarded by the steps that set "service"
             return Reply(texts.NO_LONGER_ELIGIBLE)
@@ -621,7 +723,13 @@ class Engine:
             if typed and _norm_label(button.label) == typed:
                 await self._on_press(turn, button.payload)
                 return
-        if turn.state in (State.MESSAGE, State.BANK, State.ACCOUNT, State.HOLDER):
+        if turn.state in (
+            State.MESSAGE,
+            State.BANK,
+            State.ACCOUNT,
+            State.HOLDER,
+            State.INQUIRY_MESSAGE,
+        ):
             await self._on_step(turn, "text", "", text)
             return
         # Buttons were expected: a question still gets its answer, then the step again.
@@ -669,6 +777,8 @@ class Engine:
             State.ACCOUNT: self._step_account,
             State.HOLDER: self._step_holder,
             State.CONFIRM: self._step_confirm,
+            State.INQUIRY_MESSAGE: self._step_inquiry_message,
+            State.INQUIRY_ATTACH: self._step_inquiry_attach,
         }[turn.state]
         if not await handler(turn, action, arg, text):
             await self._stale(turn)
@@ -681,6 +791,7 @@ class Engine:
             State.BANK: State.MESSAGE,
             State.ACCOUNT: State.BANK,
             State.HOLDER: State.ACCOUNT,
+            State.INQUIRY_ATTACH: State.INQUIRY_MESSAGE,
         }
         if turn.state is State.CONFIRM:
             target = State.HOLDER if "holder" in turn.data else State.MESSAGE
@@ -779,6 +890,9 @@ class Engine:
         if action == "retry_account":
             await self._step_to(turn, State.ACCOUNT)
             return True
+        if action == "handoff":
+            await self._start_inquiry(turn, topic="other_name_account")
+            return True
         if text is None:
             return False
         holder = clean_message(text).replace("\n", " ")
@@ -790,9 +904,10 @@ class Engine:
             buttons = (
                 (self._flow_button(turn, texts.BTN_RETRY_HOLDER, "retry_holder"),),
                 (self._flow_button(turn, texts.BTN_RETRY_ACCOUNT, "retry_account"),),
-                (self._contact_button(),),
+                (self._flow_button(turn, texts.BTN_HANDOFF_OTHER_NAME, "handoff"),),
                 (self._flow_button(turn, texts.BTN_STOP, "stop"),),
             )
+            turn.data["typed_holder"] = holder[:50]
             turn.say(texts.HOLDER_MISMATCH, buttons)
             return True
         turn.data["holder"] = holder
@@ -846,6 +961,108 @@ class Engine:
         turn.say(self._filed_text(request))
         return True
 
+    # hand-off to the customer centre ---------------------------------------------------------
+
+    async def _start_inquiry(self, turn: Turn, topic: str) -> None:
+        if turn.customer is None:
+            turn.reset()
+            turn.say(texts.NOT_LINKED)
+            return
+        if topic == "other_name_account" and turn.state is State.HOLDER:
+            service_id = turn.data.get("service")
+            masked = RefundAccount(
+                bank=turn.data.get("bank", ""), number=turn.data.get("account", ""), holder=""
+            ).masked_number
+            context = texts.inquiry_context_other_name(
+                str(service_id),
+                str(turn.data.get("bank", "")),
+                masked,
+                str(turn.data.get("typed_holder", "")),
+                turn.customer.name,
+            )
+        else:
+            service_id = None
+            views = await self.helpdesk.services_overview(turn.customer.id)
+            blocked = [v for v in views if not v.eligibility.eligible]
+            context = "\n".join(f"{self._reason_text(v.eligibility)}" for v in blocked)
+            context = context or texts.INQUIRY_CONTEXT_NONE
+        customer_id = turn.customer.id
+        turn.reset()
+        turn.data.update(
+            flow=secrets.token_urlsafe(6),
+            customer=customer_id,
+            inquiry={"topic": topic, "service": service_id, "context": context},
+        )
+        turn.go(State.INQUIRY_MESSAGE)
+        turn.replies.append(await self._prompt(turn))
+
+    async def _step_inquiry_message(
+        self, turn: Turn, action: str, arg: str, text: str | None
+    ) -> bool:
+        if text is None:
+            return False
+        message = clean_message(text)
+        if not message:
+            await self._unusable(turn, texts.MESSAGE_BLANK)
+            return True
+        if len(message) > MESSAGE_LIMIT:
+            await self._unusable(
+                turn, texts.MESSAGE_TOO_LONG.format(length=len(message), limit=MESSAGE_LIMIT)
+            )
+            return True
+        turn.data["inquiry"] = dict(turn.data["inquiry"], message=message)
+        if turn.data["inquiry"]["topic"] == "other_name_account":
+            await self._step_to(turn, State.INQUIRY_ATTACH)
+        else:
+            await self._file_inquiry(turn, [])
+        return True
+
+    async def _step_inquiry_attach(
+        self, turn: Turn, action: str, arg: str, text: str | None
+    ) -> bool:
+        if action == "no_attachment":
+            await self._file_inquiry(turn, [])
+            return True
+        if text is not None:
+            await self._unusable(turn, texts.ATTACHMENT_EXPECTED)
+            return True
+        return False
+
+    async def _on_upload(self, turn: Turn, upload: Upload) -> None:
+        if turn.state is State.INQUIRY_ATTACH:
+            attachment = Attachment(
+                file_id=upload.file_id,
+                kind=upload.kind,
+                file_name=upload.file_name,
+                mime_type=upload.mime_type,
+                size=upload.size,
+            )
+            await self._file_inquiry(turn, [attachment])
+            return
+        turn.say(texts.TEXT_ONLY)
+        if turn.state in FLOW_STATES:
+            await self._continue(turn)
+
+    async def _file_inquiry(self, turn: Turn, attachments: list[Attachment]) -> None:
+        assert turn.customer is not None
+        inquiry = turn.data["inquiry"]
+        flow = turn.data["flow"]
+        filed, _ = await self.helpdesk.file_inquiry(
+            customer_id=turn.customer.id,
+            service_id=inquiry.get("service"),
+            topic=inquiry["topic"],
+            context=inquiry["context"],
+            message=inquiry["message"],
+            transcript=list(turn.data.get("recent", [])),
+            attachments=attachments,
+            channel=self.channel,
+            chat_id=turn.chat_id,
+            submission_key=f"{turn.chat_id}:{flow}",
+        )
+        turn.reset()
+        turn.data["filed_inquiry"] = filed.number
+        turn.say(texts.inquiry_filed(filed.number, len(filed.attachments)))
+
     async def _service_by_id(self, customer: Customer, service_id: str) -> ServiceView | None:
         for view in await self.helpdesk.services_overview(customer.id):
             if view.service.id == service_id:
@@ -860,6 +1077,10 @@ class Engine:
         return texts.filed_bank(
             request.number, request.total, request.account.bank, request.account.masked_number
         )
+
+
+def _mask_numbers(text: str) -> str:
+    return _LONG_NUMBER.sub(lambda m: mask_account_number(m.group(0)), text)
 
 
 def _squash(text: str) -> str:
@@ -880,5 +1101,6 @@ __all__ = [
     "Press",
     "Reply",
     "TextInput",
+    "Upload",
     "format_won",
 ]

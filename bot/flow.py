@@ -21,10 +21,13 @@ class State(StrEnum):
     ACCOUNT = "account"
     HOLDER = "holder"
     CONFIRM = "confirm"
+    INQUIRY_MESSAGE = "inquiry_message"
+    INQUIRY_ATTACH = "inquiry_attach"
 
 
 # Forward and back moves of the refund flow. Every state may also go to IDLE (stop, /cancel,
-# expiry, filing) and restart at CHOOSE_SERVICE (/refund), which are not repeated on each line.
+# expiry, filing), restart at CHOOSE_SERVICE (/refund) and start a customer-centre inquiry at
+# INQUIRY_MESSAGE ([고객센터에 문의 남기기]), which are not repeated on each line.
 TRANSITIONS: dict[State, frozenset[State]] = {
     State.IDLE: frozenset({State.CHOOSE_SERVICE}),
     State.CHOOSE_SERVICE: frozenset({State.BREAKDOWN}),
@@ -33,16 +36,18 @@ TRANSITIONS: dict[State, frozenset[State]] = {
     State.MESSAGE: frozenset({State.BANK, State.CONFIRM, State.REASON}),
     State.BANK: frozenset({State.ACCOUNT, State.MESSAGE}),
     State.ACCOUNT: frozenset({State.HOLDER, State.BANK}),
-    State.HOLDER: frozenset({State.CONFIRM, State.ACCOUNT}),
+    State.HOLDER: frozenset({State.CONFIRM, State.ACCOUNT, State.INQUIRY_MESSAGE}),
     State.CONFIRM: frozenset({State.HOLDER, State.MESSAGE}),
+    State.INQUIRY_MESSAGE: frozenset({State.INQUIRY_ATTACH}),
+    State.INQUIRY_ATTACH: frozenset({State.INQUIRY_MESSAGE}),
 }
 
 FLOW_STATES = frozenset(TRANSITIONS) - {State.IDLE}
-"""States inside the refund flow, where /cancel and the back button mean something."""
+"""States inside a flow (refund or inquiry), where /cancel and the back button mean something."""
 
 
 def allowed(source: State, target: State) -> bool:
     """Return True when the conversation may move from `source` to `target`."""
-    if target in (State.IDLE, State.CHOOSE_SERVICE, source):
+    if target in (State.IDLE, State.CHOOSE_SERVICE, State.INQUIRY_MESSAGE, source):
         return True
     return target in TRANSITIONS[source]

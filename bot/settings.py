@@ -23,6 +23,9 @@ class Settings(BaseSettings):
     bot_username: str | None = Field(
         default=None, description="Telegram bot username for deep links (HELPDESK_BOT_USERNAME)"
     )
+    outbox_interval_seconds: float = Field(
+        default=2.0, gt=0, description="How often the bot looks for notifications to deliver"
+    )
     idle_minutes: int = Field(
         default=30, ge=1, description="An unfinished flow expires after this idle time"
     )

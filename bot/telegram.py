@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import logging
 import secrets
 import sys
@@ -47,7 +48,8 @@ from telegram.ext import (
 )
 
 from bot import texts
-from bot.engine import Engine, Press, Reply, TextInput
+from bot.engine import Engine, Press, Reply, TextInput, Upload
+from bot.notify import OutboxDeliverer
 from bot.settings import Settings
 from core.calendar import system_clock
 from core.service import Helpdesk
@@ -227,6 +229,7 @@ class TelegramChannel:
         self.db: Database | None = None
         self.flood = FloodGuard()
         self._groups_told: set[int] = set()
+        self._outbox_task: asyncio.Task[None] | None = None
 
     # lifecycle ------------------------------------------------------------------------------
 
@@ -245,7 +248,24 @@ class TelegramChannel:
         await app.bot.set_my_commands([BotCommand(c, d) for c, d in COMMANDS])
         if app.bot.username:
             await helpdesk.set_setting("bot_username", app.bot.username)
+
+        async def deliver(chat_id: str, reply: Reply) -> None:
+            await self._deliver(app, int(chat_id.removeprefix(CHAT_PREFIX)), [reply])
+
+        deliverer = OutboxDeliverer(helpdesk, CHAT_PREFIX, deliver, is_permanent=_undeliverable)
+        # Not app.create_task: the application waits for those on stop, and this one never ends.
+        self._outbox_task = asyncio.create_task(
+            deliverer.run_forever(self.settings.outbox_interval_seconds)
+        )
         log.info("bot @%s ready (database %s)", app.bot.username, self.settings.db)
+
+    async def post_stop(self, app: Application) -> None:
+        """Stop delivering notifications (in-flight updates have finished by now)."""
+        if self._outbox_task is not None:
+            self._outbox_task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._outbox_task
+            self._outbox_task = None
 
     async def post_shutdown(self, app: Application) -> None:
         """Close the database after every in-flight update has finished."""
@@ -261,6 +281,7 @@ class TelegramChannel:
             .rate_limiter(AIORateLimiter(max_retries=3))
             .concurrent_updates(ChatOrderedProcessor())
             .post_init(self.post_init)
+            .post_stop(self.post_stop)
             .post_shutdown(self.post_shutdown)
         )
         if base_url:
@@ -322,10 +343,16 @@ class TelegramChannel:
         await self._send(context, message.chat_id, replies)
 
     async def on_other(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
-        """Stickers, photos, files… in a private chat: say what the bot can take."""
+        """Photos and files go to the engine (a 확인증 for an inquiry); the rest is refused."""
         message = update.effective_message
-        if message is not None and self._admit(update) == "ok":
+        if message is None or self.engine is None or self._admit(update) != "ok":
+            return
+        upload = _upload_of(message)
+        if upload is None:
             await self._send(context, message.chat_id, [Reply(texts.TEXT_ONLY)])
+            return
+        replies = await self.engine.handle(f"{CHAT_PREFIX}{message.chat_id}", upload)
+        await self._send(context, message.chat_id, replies)
 
     async def on_group_message(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         """The bot works in 1:1 chats only; say so once per group."""
@@ -379,20 +406,50 @@ class TelegramChannel:
     async def _send(
         self, context: ContextTypes.DEFAULT_TYPE, chat_id: int, replies: list[Reply]
     ) -> None:
+        try:
+            await self._deliver(context.application, chat_id, replies)
+        except Forbidden:
+            log.info("chat blocked the bot; reply dropped")
+
+    @staticmethod
+    async def _deliver(app: Application, chat_id: int, replies: list[Reply]) -> None:
+        """Send replies as messages (merged, split at 4,096 characters), retrying failures."""
         for reply in merge_replies(replies):
             chunks = split_text(reply.text)
             for index, chunk in enumerate(chunks):
                 markup = keyboard(reply) if index == len(chunks) - 1 else None
-                try:
-                    await send_with_retry(
-                        lambda chunk=chunk, markup=markup: context.bot.send_message(
-                            chat_id, chunk, reply_markup=markup
-                        ),
-                        "sendMessage",
-                    )
-                except Forbidden:
-                    log.info("chat blocked the bot; reply dropped")
-                    return
+                await send_with_retry(
+                    lambda chunk=chunk, markup=markup: app.bot.send_message(
+                        chat_id, chunk, reply_markup=markup
+                    ),
+                    "sendMessage",
+                )
+
+
+def _undeliverable(exc: Exception) -> bool:
+    """Failures that retrying cannot fix: blocked bot, deleted or unknown chat."""
+    return isinstance(exc, Forbidden) or (
+        isinstance(exc, BadRequest) and "chat not found" in exc.message.lower()
+    )
+
+
+def _upload_of(message: Message) -> Upload | None:
+    """A photo or document as engine input (by Telegram file id; nothing is downloaded)."""
+    if message.document is not None:
+        doc = message.document
+        return Upload(
+            file_id=doc.file_id,
+            kind="document",
+            file_name=doc.file_name,
+            mime_type=doc.mime_type,
+            size=doc.file_size,
+        )
+    if message.photo:
+        largest = max(message.photo, key=lambda p: p.width * p.height)
+        return Upload(
+            file_id=largest.file_id, kind="photo", mime_type="image/jpeg", size=largest.file_size
+        )
+    return None
 
 
 def configure_logging(token: str) -> None:

@@ -27,6 +27,11 @@ BTN_NOT_LISTED = "목록에 없는 서비스가 있어요"
 BTN_RETRY_HOLDER = "예금주 다시 입력"
 BTN_RETRY_ACCOUNT = "계좌 다시 입력"
 BTN_OTHER_QUESTION = "다른 질문이에요"
+BTN_HANDOFF = "고객센터에 문의 남기기"
+BTN_HANDOFF_OTHER_NAME = "확인증 첨부해 문의 남기기"
+BTN_NO_ATTACHMENT = "확인증 없이 접수하기"
+BTN_HELPFUL = "👍 도움이 됐어요"
+BTN_NOT_HELPFUL = "👎 아쉬워요"
 
 BANKS: tuple[str, ...] = (
     "KB국민은행",
@@ -275,3 +280,88 @@ FLOOD = "메시지가 너무 빠르게 오고 있어요. 잠시 후 다시 보�
 TEXT_ONLY = "지금은 글자로 된 메시지만 받을 수 있어요. 궁금한 점을 글로 보내 주세요."
 PRIVATE_ONLY = "이 봇은 1:1 채팅에서만 도와드려요. 봇과의 개인 채팅으로 와 주세요."
 ERROR_CHECK_STATUS = "신청이 접수되었는지는 /status 로 확인하실 수 있어요."
+
+# Feedback and hand-off ------------------------------------------------------------------------
+
+THANKS_HELPFUL = "의견 감사해요! 더 궁금한 점이 있으면 편하게 물어봐 주세요."
+THANKS_NOT_HELPFUL = (
+    "알려 주셔서 감사해요. 더 나은 답변을 준비할게요.\n"
+    "아래 주제에서 다시 골라 보시거나 고객센터로 문의해 주세요."
+)
+ASK_INQUIRY = (
+    "고객센터에 남기실 내용을 적어 주세요. ({limit:,}자 이내)\n"
+    "담당자가 확인 후 이 채팅으로 답변드려요."
+)
+ASK_ATTACHMENT = (
+    "다른 분 명의 계좌로 환불받으시려면 확인증이 필요해요.\n"
+    "확인증을 사진이나 파일로 이 채팅에 보내 주세요."
+)
+ATTACHMENT_EXPECTED = (
+    "확인증을 사진이나 파일로 보내 주세요. 없으시면 [확인증 없이 접수하기]를 눌러 주세요."
+)
+INQUIRY_CONTEXT_NONE = "취소 불가 서비스 없음"
+
+
+def inquiry_context_other_name(
+    service_id: str, bank: str, masked: str, typed_holder: str, subscriber: str
+) -> str:
+    """What the agent needs for a refund to another person's account."""
+    return (
+        f"{service_id}: 타인 명의 계좌 환불 요청 — {bank} {masked}, "
+        f"입력한 예금주 {typed_holder}, 가입자 {subscriber}"
+    )
+
+
+def inquiry_filed(number: str, attachments: int) -> str:
+    """Confirmation of a filed inquiry."""
+    attached = f"\n• 첨부: {attachments}개" if attachments else ""
+    return (
+        f"고객센터 문의가 접수되었어요.\n• 문의 번호: {number}{attached}\n"
+        "담당자가 확인 후 이 채팅으로 답변드려요."
+    )
+
+
+# Notifications (delivered through the outbox) -------------------------------------------------
+
+
+def notify_approved_mycash(number: str, total: int, first: date, last: date) -> str:
+    """An agent approved a MyCash refund."""
+    return (
+        f"취소/환불 신청({number})이 승인되었어요.\n"
+        f"마이캐쉬 {format_won(total)}이 영업일 기준 3-7일 뒤인 "
+        f"{format_date_ko(first)}~{format_date_ko(last)} 사이에 적립될 예정이에요.\n"
+        "나의서비스관리 > 정산관리 > 마이캐쉬 입출금내역에서 확인하실 수 있어요."
+    )
+
+
+def notify_approved_bank(number: str, total: int, bank: str, last4: str) -> str:
+    """An agent approved a bank-transfer refund."""
+    return (
+        f"취소/환불 신청({number})이 승인되었어요.\n"
+        f"{format_won(total)}을 {bank} 끝자리 {last4} 계좌로 환불해 드릴 예정이에요."
+    )
+
+
+def notify_rejected(number: str, reason: str) -> str:
+    """An agent rejected a request."""
+    return (
+        f"취소/환불 신청({number})이 반려되었어요.\n"
+        f"사유: {reason}\n"
+        "궁금하신 점은 고객센터(1:1문의게시판)로 문의해 주세요."
+    )
+
+
+def notify_refunded(
+    number: str, total: int, method: str, bank: str | None, last4: str | None
+) -> str:
+    """The refund was paid."""
+    if method == "mycash":
+        where = "마이캐쉬로 적립되었어요. 마이캐쉬 입출금내역에서 확인하실 수 있어요."
+    else:
+        where = f"{bank} 끝자리 {last4} 계좌로 입금되었어요."
+    return f"취소/환불 신청({number})의 환불이 완료되었어요.\n{format_won(total)}이 {where}"
+
+
+def notify_inquiry_answer(number: str, answer: str) -> str:
+    """An agent's answer to an inquiry."""
+    return f"고객센터 문의({number})에 답변이 도착했어요.\n\n{answer}"

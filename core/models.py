@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import date, datetime
 from enum import StrEnum
+from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, StrictInt
 
@@ -150,3 +151,49 @@ class AuditEvent(BaseModel):
     actor: str
     action: str
     detail: str = ""
+
+
+class Attachment(BaseModel):
+    """A file the customer sent in the chat, kept by the channel's file id (not downloaded)."""
+
+    model_config = ConfigDict(frozen=True)
+
+    file_id: str
+    kind: str
+    file_name: str | None = None
+    mime_type: str | None = None
+    size: int | None = None
+
+
+class Inquiry(BaseModel):
+    """A hand-off to the customer centre, with the context an agent needs."""
+
+    model_config = ConfigDict(frozen=True)
+
+    number: str
+    customer_id: str
+    service_id: str | None
+    topic: str
+    context: str
+    message: str
+    transcript: tuple[str, ...] = ()
+    attachments: tuple[Attachment, ...] = ()
+    status: str
+    answer: str | None = None
+    handled_by: str | None = None
+    channel: str
+    chat_id: str | None = None
+    created_at: datetime
+    updated_at: datetime
+
+
+class OutboxItem(BaseModel):
+    """A notification waiting to be delivered to a chat."""
+
+    model_config = ConfigDict(frozen=True)
+
+    id: int
+    chat_id: str
+    kind: str
+    payload: dict[str, Any]
+    attempts: int

@@ -27,8 +27,11 @@ from core.errors import (
 )
 from core.importing import parse_import
 from core.models import (
+    Attachment,
     AuditEvent,
     Customer,
+    Inquiry,
+    OutboxItem,
     PaymentMethod,
     Reason,
     RefundAccount,
@@ -38,7 +41,7 @@ from core.models import (
     ServiceStatus,
 )
 from core.policy import Eligibility, check_eligibility, quote
-from core.storage import Database
+from core.storage import Database, Tx
 
 LINK_CODE_TTL = timedelta(minutes=30)
 LINK_CODE_BYTES = 16  # 128 bits of randomness
@@ -361,6 +364,7 @@ class Helpdesk:
                     f"request {number} is {request.status.value}; cannot {action} it"
                 )
             await tx.update_request_status(number, target, note, now)
+            await self._notify_customer(tx, request, target, note, now)
             if target is RequestStatus.REFUNDED:
                 await tx.set_service_status(request.service_id, ServiceStatus.CANCELLED, now)
             await tx.append_event(
@@ -375,6 +379,200 @@ class Helpdesk:
             updated = await tx.get_request(number)
         assert updated is not None
         return updated
+
+    async def _notify_customer(
+        self,
+        tx: Tx,
+        request: RefundRequest,
+        status: RequestStatus,
+        note: str | None,
+        now: datetime,
+    ) -> None:
+        """Queue the customer's notification in the same transaction as the decision.
+
+        It goes to the chat the request was filed from; a request filed elsewhere (the web
+        console) goes to the customer's most recently linked chat, if any.
+        """
+        chat_id = request.chat_id
+        if chat_id is None:
+            chats = await tx.linked_chats(request.customer_id)
+            chat_id = chats[0] if chats else None
+        if chat_id is None:
+            return
+        account = request.account
+        payload: dict[str, Any] = {
+            "number": request.number,
+            "service_id": request.service_id,
+            "total": request.total,
+            "payment_method": request.payment_method.value,
+            "decided_on": to_kst(now).date().isoformat(),
+            "note": note,
+            "bank": account.bank if account else None,
+            "account_last4": "".join(ch for ch in account.number if ch.isdigit())[-4:]
+            if account
+            else None,
+        }
+        await tx.enqueue(chat_id, f"request_{status.value}", payload, now)
+
+    # inquiries (hand-off to the customer centre) --------------------------------------------
+
+    async def file_inquiry(
+        self,
+        *,
+        customer_id: str,
+        service_id: str | None,
+        topic: str,
+        context: str,
+        message: str,
+        transcript: list[str],
+        attachments: list[Attachment],
+        channel: str,
+        chat_id: str | None,
+        submission_key: str | None,
+    ) -> tuple[Inquiry, bool]:
+        """File an inquiry for an agent; a replayed submission returns the first one."""
+        if not message.strip():
+            raise InvalidInput("an inquiry needs a message")
+        now = self.now()
+        async with self.db.transaction() as tx:
+            if submission_key is not None:
+                existing = await tx.inquiry_by_submission_key(submission_key)
+                if existing is not None and existing.customer_id == customer_id:
+                    return existing, False
+            if await tx.get_customer(customer_id) is None:
+                raise NotFound(f"no customer {customer_id!r}")
+            inquiry = Inquiry(
+                number=await tx.next_inquiry_number(to_kst(now).date()),
+                customer_id=customer_id,
+                service_id=service_id,
+                topic=topic,
+                context=context,
+                message=message.strip(),
+                transcript=tuple(transcript),
+                attachments=tuple(attachments),
+                status="open",
+                channel=channel,
+                chat_id=chat_id,
+                created_at=now,
+                updated_at=now,
+            )
+            await tx.insert_inquiry(inquiry, submission_key)
+        return inquiry, True
+
+    async def list_inquiries(self, status: str | None = None) -> list[Inquiry]:
+        """Return inquiries, oldest first."""
+        async with self.db.reading() as tx:
+            return await tx.list_inquiries(status)
+
+    async def show_inquiry(self, number: str) -> Inquiry:
+        """Return one inquiry or raise NotFound."""
+        async with self.db.reading() as tx:
+            inquiry = await tx.get_inquiry(number)
+        if inquiry is None:
+            raise NotFound(f"no inquiry {number!r}")
+        return inquiry
+
+    async def answer_inquiry(self, number: str, agent: str, answer: str) -> Inquiry:
+        """Answer an inquiry; the answer reaches the customer's chat through the outbox."""
+        if not answer.strip():
+            raise InvalidInput("an answer needs text")
+        now = self.now()
+        async with self.db.transaction() as tx:
+            inquiry = await tx.get_inquiry(number)
+            if inquiry is None:
+                raise NotFound(f"no inquiry {number!r}")
+            if inquiry.status == "closed":
+                raise IllegalTransition(f"inquiry {number} is closed; cannot answer it")
+            await tx.update_inquiry(number, "answered", answer.strip(), agent, now)
+            if inquiry.chat_id:
+                await tx.enqueue(
+                    inquiry.chat_id,
+                    "inquiry_answer",
+                    {"number": number, "answer": answer.strip()},
+                    now,
+                )
+            updated = await tx.get_inquiry(number)
+        assert updated is not None
+        return updated
+
+    async def close_inquiry(self, number: str, agent: str) -> Inquiry:
+        """Close an inquiry (no message is sent)."""
+        now = self.now()
+        async with self.db.transaction() as tx:
+            inquiry = await tx.get_inquiry(number)
+            if inquiry is None:
+                raise NotFound(f"no inquiry {number!r}")
+            if inquiry.status == "closed":
+                raise IllegalTransition(f"inquiry {number} is already closed")
+            await tx.update_inquiry(number, "closed", None, agent, now)
+            updated = await tx.get_inquiry(number)
+        assert updated is not None
+        return updated
+
+    # outbox delivery ------------------------------------------------------------------------
+
+    async def claim_notifications(
+        self, chat_prefix: str, lease: timedelta, limit: int = 20
+    ) -> list[OutboxItem]:
+        """Claim due notifications of one channel for delivery."""
+        now = self.now()
+        async with self.db.transaction() as tx:
+            return await tx.claim_due(chat_prefix, now, now + lease, limit)
+
+    async def notification_sent(self, item_id: int) -> None:
+        """Record that a notification was delivered."""
+        async with self.db.transaction() as tx:
+            await tx.mark_sent(item_id, self.now())
+
+    async def notification_failed(
+        self, item_id: int, error: str, retry_in: timedelta | None
+    ) -> None:
+        """Record a failed delivery: retry after `retry_in`, or give up when it is None."""
+        now = self.now()
+        async with self.db.transaction() as tx:
+            if retry_in is None:
+                await tx.mark_failed(item_id, error, now)
+            else:
+                await tx.mark_retry(item_id, error, now + retry_in)
+
+    async def outbox(self) -> list[dict[str, Any]]:
+        """Every outbox row (operators, tests)."""
+        async with self.db.reading() as tx:
+            return await tx.outbox_rows()
+
+    # FAQ events -----------------------------------------------------------------------------
+
+    async def log_faq_event(
+        self,
+        *,
+        chat_id: str | None,
+        kind: str,
+        intent: str | None,
+        text: str,
+        normalized: str,
+        helpful: bool | None = None,
+    ) -> None:
+        """Record an FAQ outcome or a 👍/👎 for later analysis."""
+        async with self.db.transaction() as tx:
+            await tx.log_faq_event(
+                at=self.now(),
+                chat_id=chat_id,
+                kind=kind,
+                intent=intent,
+                text=text,
+                normalized=normalized,
+                helpful=helpful,
+            )
+
+    async def faq_events(self, since: datetime, until: datetime) -> list[dict[str, Any]]:
+        """FAQ events in a period."""
+        async with self.db.reading() as tx:
+            return await tx.faq_events(since, until)
+
+    async def request_events_between(self, since: datetime, until: datetime) -> list[AuditEvent]:
+        """Request audit events in a period."""
+        async with self.db.reading() as tx:
+            return await tx.request_events_between(since, until)
 
     # dialogue state -------------------------------------------------------------------------
 

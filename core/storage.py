@@ -22,8 +22,11 @@ from typing import Any
 import aiosqlite
 
 from core.models import (
+    Attachment,
     AuditEvent,
     Customer,
+    Inquiry,
+    OutboxItem,
     PaymentMethod,
     Reason,
     RefundAccount,
@@ -118,6 +121,54 @@ MIGRATIONS: tuple[str, ...] = (
         version INTEGER NOT NULL,
         updated_at TEXT NOT NULL
     );
+    """,
+    # 2: notifications outbox, customer-centre inquiries, FAQ events (answers, misses, feedback)
+    """
+    CREATE TABLE outbox (
+        id INTEGER PRIMARY KEY AUTOINCREMENT,
+        chat_id TEXT NOT NULL,
+        kind TEXT NOT NULL,
+        payload TEXT NOT NULL,
+        created_at TEXT NOT NULL,
+        attempts INTEGER NOT NULL DEFAULT 0,
+        next_attempt_at TEXT NOT NULL,
+        claimed_until TEXT,
+        sent_at TEXT,
+        failed_at TEXT,
+        last_error TEXT
+    );
+    CREATE INDEX outbox_pending ON outbox(next_attempt_at) WHERE sent_at IS NULL
+        AND failed_at IS NULL;
+    CREATE TABLE inquiries (
+        number TEXT PRIMARY KEY,
+        customer_id TEXT NOT NULL REFERENCES customers(id),
+        service_id TEXT,
+        topic TEXT NOT NULL,
+        context TEXT NOT NULL,
+        message TEXT NOT NULL CHECK (length(trim(message)) > 0),
+        transcript TEXT NOT NULL,
+        attachments TEXT NOT NULL,
+        status TEXT NOT NULL CHECK (status IN ('open', 'answered', 'closed')),
+        answer TEXT,
+        handled_by TEXT,
+        channel TEXT NOT NULL,
+        chat_id TEXT,
+        submission_key TEXT UNIQUE,
+        created_at TEXT NOT NULL,
+        updated_at TEXT NOT NULL
+    );
+    CREATE INDEX inquiries_by_status ON inquiries(status, created_at);
+    CREATE TABLE faq_events (
+        id INTEGER PRIMARY KEY AUTOINCREMENT,
+        at TEXT NOT NULL,
+        chat_id TEXT,
+        kind TEXT NOT NULL CHECK (kind IN ('answer', 'clarify', 'fallback', 'feedback')),
+        intent TEXT,
+        text TEXT NOT NULL,
+        normalized TEXT NOT NULL,
+        helpful INTEGER CHECK (helpful IN (0, 1))
+    );
+    CREATE INDEX faq_events_by_time ON faq_events(at);
     """,
 )
 
@@ -327,7 +378,16 @@ class Tx:
 
     async def next_request_number(self, day: date) -> str:
         """Allocate the next readable request number for `day` (KST), e.g. R-20261124-0007."""
-        key = day.strftime("%Y%m%d")
+        return await self._next_number("R", day)
+
+    async def next_inquiry_number(self, day: date) -> str:
+        """Allocate the next readable inquiry number for `day` (KST), e.g. Q-20261124-0002."""
+        return await self._next_number("Q", day)
+
+    async def _next_number(self, prefix: str, day: date) -> str:
+        digits = day.strftime("%Y%m%d")
+        # Requests keep the bare date as their counter key (schema 1); other kinds prefix it.
+        key = digits if prefix == "R" else f"{prefix}{digits}"
         await self.execute(
             "INSERT INTO request_counters (day, last) VALUES (?, 1)"
             " ON CONFLICT(day) DO UPDATE SET last = last + 1",
@@ -335,7 +395,7 @@ class Tx:
         )
         row = await self._one("SELECT last FROM request_counters WHERE day = ?", (key,))
         assert row is not None
-        return f"R-{key}-{int(row['last']):04d}"
+        return f"{prefix}-{digits}-{int(row['last']):04d}"
 
     async def insert_request(self, request: RefundRequest, submission_key: str | None) -> None:
         """Store a new request."""
@@ -492,6 +552,193 @@ class Tx:
             (key, value),
         )
 
+    async def linked_chats(self, customer_id: str) -> list[str]:
+        """Return the chats linked to a customer, most recently linked first."""
+        rows = await self._all(
+            "SELECT chat_id FROM chat_links WHERE customer_id = ? ORDER BY linked_at DESC",
+            (customer_id,),
+        )
+        return [r["chat_id"] for r in rows]
+
+    # outbox -----------------------------------------------------------------------------
+
+    async def enqueue(self, chat_id: str, kind: str, payload: dict[str, Any], now: datetime) -> int:
+        """Queue a notification for a chat; delivered by the running channel."""
+        async with self._conn.execute(
+            "INSERT INTO outbox (chat_id, kind, payload, created_at, next_attempt_at)"
+            " VALUES (?, ?, ?, ?, ?)",
+            (chat_id, kind, json.dumps(payload, ensure_ascii=False), _iso(now), _iso(now)),
+        ) as cur:
+            return int(cur.lastrowid or 0)
+
+    async def claim_due(
+        self, chat_prefix: str, now: datetime, lease_until: datetime, limit: int
+    ) -> list[OutboxItem]:
+        """Claim due, unsent notifications of one channel until `lease_until`.
+
+        The lease keeps a second bot process from sending the same message meanwhile; a
+        process that dies mid-send lets the lease run out and the message is sent later.
+        """
+        rows = await self._all(
+            "SELECT * FROM outbox WHERE sent_at IS NULL AND failed_at IS NULL"
+            " AND next_attempt_at <= ? AND (claimed_until IS NULL OR claimed_until <= ?)"
+            " AND substr(chat_id, 1, ?) = ? ORDER BY id LIMIT ?",
+            (_iso(now), _iso(now), len(chat_prefix), chat_prefix, limit),
+        )
+        for row in rows:
+            await self.execute(
+                "UPDATE outbox SET claimed_until = ?, attempts = attempts + 1 WHERE id = ?",
+                (_iso(lease_until), row["id"]),
+            )
+        return [
+            OutboxItem(
+                id=int(r["id"]),
+                chat_id=r["chat_id"],
+                kind=r["kind"],
+                payload=json.loads(r["payload"]),
+                attempts=int(r["attempts"]) + 1,
+            )
+            for r in rows
+        ]
+
+    async def mark_sent(self, item_id: int, now: datetime) -> None:
+        """Record a delivered notification."""
+        await self.execute(
+            "UPDATE outbox SET sent_at = ?, claimed_until = NULL, last_error = NULL WHERE id = ?",
+            (_iso(now), item_id),
+        )
+
+    async def mark_retry(self, item_id: int, error: str, next_at: datetime) -> None:
+        """Record a failed attempt and when to try again."""
+        await self.execute(
+            "UPDATE outbox SET next_attempt_at = ?, claimed_until = NULL, last_error = ?"
+            " WHERE id = ?",
+            (_iso(next_at), error[:500], item_id),
+        )
+
+    async def mark_failed(self, item_id: int, error: str, now: datetime) -> None:
+        """Give up on a notification that can never be delivered (e.g. the bot was blocked)."""
+        await self.execute(
+            "UPDATE outbox SET failed_at = ?, claimed_until = NULL, last_error = ? WHERE id = ?",
+            (_iso(now), error[:500], item_id),
+        )
+
+    async def outbox_rows(self) -> list[dict[str, Any]]:
+        """Every outbox row, oldest first (for operators and tests)."""
+        return [dict(r) for r in await self._all("SELECT * FROM outbox ORDER BY id")]
+
+    # inquiries --------------------------------------------------------------------------
+
+    async def insert_inquiry(self, inquiry: Inquiry, submission_key: str | None) -> None:
+        """Store a new inquiry."""
+        await self.execute(
+            "INSERT INTO inquiries (number, customer_id, service_id, topic, context, message,"
+            " transcript, attachments, status, answer, handled_by, channel, chat_id,"
+            " submission_key, created_at, updated_at)"
+            " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            (
+                inquiry.number,
+                inquiry.customer_id,
+                inquiry.service_id,
+                inquiry.topic,
+                inquiry.context,
+                inquiry.message,
+                json.dumps(list(inquiry.transcript), ensure_ascii=False),
+                json.dumps([a.model_dump() for a in inquiry.attachments], ensure_ascii=False),
+                inquiry.status,
+                inquiry.answer,
+                inquiry.handled_by,
+                inquiry.channel,
+                inquiry.chat_id,
+                submission_key,
+                _iso(inquiry.created_at),
+                _iso(inquiry.updated_at),
+            ),
+        )
+
+    async def get_inquiry(self, number: str) -> Inquiry | None:
+        """Return the inquiry with this number, or None."""
+        row = await self._one("SELECT * FROM inquiries WHERE number = ?", (number,))
+        return _inquiry(row) if row else None
+
+    async def inquiry_by_submission_key(self, key: str) -> Inquiry | None:
+        """Return the inquiry filed with this key (a replayed submission), or None."""
+        row = await self._one("SELECT * FROM inquiries WHERE submission_key = ?", (key,))
+        return _inquiry(row) if row else None
+
+    async def list_inquiries(self, status: str | None = None) -> list[Inquiry]:
+        """Return inquiries oldest first, optionally of one status."""
+        if status:
+            rows = await self._all(
+                "SELECT * FROM inquiries WHERE status = ? ORDER BY created_at, number", (status,)
+            )
+        else:
+            rows = await self._all("SELECT * FROM inquiries ORDER BY created_at, number")
+        return [_inquiry(r) for r in rows]
+
+    async def update_inquiry(
+        self, number: str, status: str, answer: str | None, agent: str, now: datetime
+    ) -> None:
+        """Answer or close an inquiry."""
+        await self.execute(
+            "UPDATE inquiries SET status = ?, answer = COALESCE(?, answer), handled_by = ?,"
+            " updated_at = ? WHERE number = ?",
+            (status, answer, agent, _iso(now), number),
+        )
+
+    # FAQ events -------------------------------------------------------------------------
+
+    async def log_faq_event(
+        self,
+        *,
+        at: datetime,
+        chat_id: str | None,
+        kind: str,
+        intent: str | None,
+        text: str,
+        normalized: str,
+        helpful: bool | None = None,
+    ) -> None:
+        """Record an FAQ answer, clarify, fallback or a 👍/👎."""
+        await self.execute(
+            "INSERT INTO faq_events (at, chat_id, kind, intent, text, normalized, helpful)"
+            " VALUES (?, ?, ?, ?, ?, ?, ?)",
+            (
+                _iso(at),
+                chat_id,
+                kind,
+                intent,
+                text,
+                normalized,
+                None if helpful is None else int(helpful),
+            ),
+        )
+
+    async def faq_events(self, since: datetime, until: datetime) -> list[dict[str, Any]]:
+        """FAQ events in [since, until), oldest first."""
+        rows = await self._all(
+            "SELECT * FROM faq_events WHERE at >= ? AND at < ? ORDER BY id",
+            (_iso(since), _iso(until)),
+        )
+        return [dict(r) for r in rows]
+
+    async def request_events_between(self, since: datetime, until: datetime) -> list[AuditEvent]:
+        """Audit events in [since, until), oldest first."""
+        rows = await self._all(
+            "SELECT * FROM request_events WHERE at >= ? AND at < ? ORDER BY id",
+            (_iso(since), _iso(until)),
+        )
+        return [
+            AuditEvent(
+                request_number=r["request_number"],
+                at=datetime.fromisoformat(r["at"]),
+                actor=r["actor"],
+                action=r["action"],
+                detail=r["detail"],
+            )
+            for r in rows
+        ]
+
     # dialogue state ---------------------------------------------------------------------
 
     async def load_conversation(
@@ -542,6 +789,26 @@ def _service(row: sqlite3.Row) -> Service:
         sms_sent=int(row["sms_sent"]),
         payment_method=PaymentMethod(row["payment_method"]),
         status=ServiceStatus(row["status"]),
+    )
+
+
+def _inquiry(row: sqlite3.Row) -> Inquiry:
+    return Inquiry(
+        number=row["number"],
+        customer_id=row["customer_id"],
+        service_id=row["service_id"],
+        topic=row["topic"],
+        context=row["context"],
+        message=row["message"],
+        transcript=tuple(json.loads(row["transcript"])),
+        attachments=tuple(Attachment(**a) for a in json.loads(row["attachments"])),
+        status=row["status"],
+        answer=row["answer"],
+        handled_by=row["handled_by"],
+        channel=row["channel"],
+        chat_id=row["chat_id"],
+        created_at=datetime.fromisoformat(row["created_at"]),
+        updated_at=datetime.fromisoformat(row["updated_at"]),
     )
 
 

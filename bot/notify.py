@@ -1,0 +1,125 @@
+"""Delivering the outbox: notifications an agent's decision queued for a customer's chat.
+
+The CLI writes a notification in the same transaction as the status change; whichever channel
+serves that chat (Telegram for `tg:` chats, the terminal for `console:` ones) claims it, sends it
+and marks it sent. A failed send is retried with exponential back-off; a permanent failure (the
+customer blocked the bot) is recorded and not retried. Claims are leases, so a second bot
+process does not send the same message meanwhile and a process that dies mid-send leaves the
+message to be sent later. Delivery is at-least-once: only a crash between Telegram accepting a
+message and our marking it sent could repeat it.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Awaitable, Callable
+from datetime import date, timedelta
+
+from bot import texts
+from bot.engine import Button, Reply
+from core.calendar import mycash_credit_window
+from core.models import OutboxItem
+from core.service import Helpdesk
+
+log = logging.getLogger(__name__)
+
+LEASE = timedelta(minutes=2)
+MAX_BACKOFF = timedelta(minutes=10)
+FIRST_BACKOFF = timedelta(seconds=5)
+
+Send = Callable[[str, Reply], Awaitable[None]]
+
+
+def render(item: OutboxItem) -> Reply:
+    """The customer-facing message of a notification."""
+    p = item.payload
+    number = str(p.get("number", ""))
+    if item.kind == "request_approved":
+        total = int(p["total"])
+        if p.get("payment_method") == "mycash":
+            first, last = mycash_credit_window(date.fromisoformat(str(p["decided_on"])))
+            return Reply(texts.notify_approved_mycash(number, total, first, last))
+        return Reply(
+            texts.notify_approved_bank(number, total, str(p["bank"]), str(p["account_last4"]))
+        )
+    if item.kind == "request_rejected":
+        return Reply(
+            texts.notify_rejected(number, str(p.get("note") or "")),
+            ((Button(texts.BTN_CONTACT, "g:contact"),),),
+        )
+    if item.kind == "request_refunded":
+        return Reply(
+            texts.notify_refunded(
+                number,
+                int(p["total"]),
+                str(p.get("payment_method")),
+                p.get("bank"),
+                p.get("account_last4"),
+            )
+        )
+    if item.kind == "inquiry_answer":
+        return Reply(texts.notify_inquiry_answer(number, str(p["answer"])))
+    raise ValueError(f"unknown notification kind {item.kind!r}")
+
+
+def backoff(attempts: int) -> timedelta:
+    """Wait before the next attempt: 5 s, 10 s, 20 s … up to 10 minutes."""
+    return min(FIRST_BACKOFF * (2 ** max(0, attempts - 1)), MAX_BACKOFF)
+
+
+class OutboxDeliverer:
+    """Sends one channel's due notifications."""
+
+    def __init__(
+        self,
+        helpdesk: Helpdesk,
+        chat_prefix: str,
+        send: Send,
+        is_permanent: Callable[[Exception], bool] = lambda exc: False,
+    ) -> None:
+        self.helpdesk = helpdesk
+        self.chat_prefix = chat_prefix
+        self.send = send
+        self.is_permanent = is_permanent
+
+    async def deliver_due(self) -> int:
+        """Deliver every notification that is due now; return how many were sent."""
+        sent = 0
+        while True:
+            items = await self.helpdesk.claim_notifications(self.chat_prefix, LEASE)
+            if not items:
+                return sent
+            for item in items:
+                try:
+                    reply = render(item)
+                    await self.send(item.chat_id, reply)
+                except Exception as exc:
+                    error = f"{type(exc).__name__}: {exc}"
+                    if self.is_permanent(exc) or isinstance(exc, ValueError | KeyError):
+                        log.warning("notification %s cannot be delivered: %s", item.id, error)
+                        await self.helpdesk.notification_failed(item.id, error, None)
+                    else:
+                        wait = backoff(item.attempts)
+                        log.warning(
+                            "notification %s failed (attempt %d), retry in %ss: %s",
+                            item.id,
+                            item.attempts,
+                            int(wait.total_seconds()),
+                            error,
+                        )
+                        await self.helpdesk.notification_failed(item.id, error, wait)
+                    continue
+                await self.helpdesk.notification_sent(item.id)
+                sent += 1
+
+    async def run_forever(self, interval: float = 2.0) -> None:
+        """Deliver due notifications every `interval` seconds until cancelled."""
+        while True:
+            try:
+                await self.deliver_due()
+            except asyncio.CancelledError:
+                raise
+            except Exception:
+                log.exception("outbox delivery round failed; will try again")
+            await asyncio.sleep(interval)
