@@ -10,7 +10,8 @@ A story file:
     say = "/refund"                   # text typed, or:
     press = "다음 진행"                 # the label of a button shown to that chat last turn, or:
     press_payload = "g:refund"        # a raw payload (stale or forged buttons), or:
-    replay = { from = "a", label = "취소/환불 신청" }  # a button some chat saw earlier
+    replay = { from = "a", label = "취소/환불 신청" }  # a button some chat saw earlier, or:
+    upload = { file_id = "…", kind = "document", file_name = "…", mime_type = "…" }
     restart = true                    # before the turn: a new engine on the same database
     advance_minutes = 31              # before the turn: move the clock on
     expect = ["fragment", ...]        # every fragment appears in the replies
@@ -19,6 +20,9 @@ A story file:
     [end]
     requests = 1                      # requests in the database afterwards
     statuses = ["submitted"]          # their statuses, oldest first
+    inquiries = 1                     # customer-centre inquiries filed
+    inquiry_attachments = ["file id"] # file ids attached to them
+    inquiry_context = ["fragment"]    # fragments of the first inquiry's context for the agent
 """
 
 from __future__ import annotations
@@ -30,7 +34,7 @@ from typing import Any
 
 import pytest
 
-from bot.engine import Button, Engine, Press, Reply, TextInput
+from bot.engine import Button, Engine, Event, Press, Reply, TextInput, Upload
 from core.service import Helpdesk
 from core.storage import Database
 from faq.kb import load_knowledge_base
@@ -90,11 +94,13 @@ async def test_story(path: Path, tmp_path: Path) -> None:
             if "advance_minutes" in turn:
                 clock.now += timedelta(minutes=turn["advance_minutes"])
             if "say" in turn:
-                event: TextInput | Press = TextInput(turn["say"])
+                event: Event = TextInput(turn["say"])
             elif "press" in turn:
                 event = Press(_find(shown.get(chat, []), turn["press"], where).payload)
             elif "press_payload" in turn:
                 event = Press(turn["press_payload"])
+            elif "upload" in turn:
+                event = Upload(**turn["upload"])
             else:
                 source = turn["replay"]
                 event = Press(_find(history[source["from"]], source["label"], where).payload)
@@ -120,6 +126,14 @@ async def test_story(path: Path, tmp_path: Path) -> None:
             assert [r.status.value for r in requests] == end["statuses"]
         if "services" in end:
             assert [r.service_id for r in requests] == end["services"]
+        inquiries = await engine.helpdesk.list_inquiries()
+        if "inquiries" in end:
+            assert len(inquiries) == end["inquiries"]
+        if "inquiry_attachments" in end:
+            attached = [a.file_id for i in inquiries for a in i.attachments]
+            assert attached == end["inquiry_attachments"]
+        for fragment in end.get("inquiry_context", []):
+            assert fragment in inquiries[0].context, inquiries[0].context
         for request in requests:
             _, events = await engine.helpdesk.show_request(request.number)
             assert events and events[0].action == "submitted", "a request without its trail"

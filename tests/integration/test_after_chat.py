@@ -1,0 +1,264 @@
+"""After the chat: notifications through the outbox, inquiries, misses and stats."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import pytest
+
+from bot.analytics import group_misses
+from bot.engine import Reply
+from bot.notify import OutboxDeliverer
+from core.models import Reason, RefundAccount
+from core.service import Helpdesk
+from core.storage import Database
+
+CUSTOMERS = Path(__file__).parents[1] / "stories" / "customers.json"
+START = datetime(2026, 11, 28, 1, 0, tzinfo=UTC)  # 10:00 KST Saturday
+
+
+class Clock:
+    def __init__(self) -> None:
+        self.now = START
+
+    def __call__(self) -> datetime:
+        return self.now
+
+
+@pytest.fixture
+async def desk(tmp_path: Path):
+    db = await Database.open(tmp_path / "after.db")
+    clock = Clock()
+    helpdesk = Helpdesk(db, clock)
+    await helpdesk.import_customers(CUSTOMERS.read_bytes())
+    yield helpdesk
+    await db.close()
+
+
+async def file_mycash(helpdesk: Helpdesk, chat: str = "tg:42") -> str:
+    request, _ = await helpdesk.file_request(
+        customer_id="hong01",
+        service_id="SMS-1001",
+        reason=Reason.DISSATISFIED,
+        message="해지합니다",
+        account=None,
+        channel="telegram",
+        chat_id=chat,
+        submission_key=None,
+    )
+    return request.number
+
+
+class Inbox:
+    """A channel that records what it was asked to send, failing on demand."""
+
+    def __init__(self, failures: int = 0, error: Exception | None = None) -> None:
+        self.sent: list[tuple[str, Reply]] = []
+        self.failures = failures
+        self.error = error or ConnectionError("Bad Gateway")
+
+    async def __call__(self, chat_id: str, reply: Reply) -> None:
+        if self.failures:
+            self.failures -= 1
+            raise self.error
+        self.sent.append((chat_id, reply))
+
+
+async def test_an_approval_made_while_the_bot_is_down_is_delivered_once_when_it_starts(desk):
+    number = await file_mycash(desk)
+    await desk.approve(number, "kim")  # no bot running: it only lands in the outbox
+    inbox = Inbox()
+    deliverer = OutboxDeliverer(desk, "tg:", inbox)
+    assert await deliverer.deliver_due() == 1
+    assert await deliverer.deliver_due() == 0
+    [(chat, reply)] = inbox.sent
+    assert chat == "tg:42"
+    # Approved on Saturday 11-28: 3-7 business days later is 12-2 (Wed) to 12-8 (Tue).
+    assert f"취소/환불 신청({number})이 승인되었어요" in reply.text
+    assert "12월 2일(수)~12월 8일(화)" in reply.text
+
+
+async def test_a_failed_delivery_is_retried_after_a_back_off_not_lost(desk):
+    number = await file_mycash(desk)
+    await desk.reject(number, "kim", "SMS 발송 이력이 확인되었어요")
+    inbox = Inbox(failures=1)
+    deliverer = OutboxDeliverer(desk, "tg:", inbox)
+    assert await deliverer.deliver_due() == 0
+    assert await deliverer.deliver_due() == 0  # too early: backing off
+    desk.clock.now += timedelta(seconds=6)
+    assert await deliverer.deliver_due() == 1
+    [(_, reply)] = inbox.sent
+    assert "반려되었어요" in reply.text and "사유: SMS 발송 이력이 확인되었어요" in reply.text
+    [row] = await desk.outbox()
+    assert row["attempts"] == 2 and row["sent_at"] is not None
+
+
+async def test_a_blocked_chat_is_given_up_on_instead_of_retried_forever(desk):
+    number = await file_mycash(desk)
+    await desk.approve(number, "kim")
+    deliverer = OutboxDeliverer(
+        desk, "tg:", Inbox(failures=5), is_permanent=lambda exc: isinstance(exc, ConnectionError)
+    )
+    assert await deliverer.deliver_due() == 0
+    [row] = await desk.outbox()
+    assert row["failed_at"] is not None and "Bad Gateway" in row["last_error"]
+
+
+async def test_other_channels_do_not_claim_telegram_notifications(desk):
+    number = await file_mycash(desk)
+    await desk.approve(number, "kim")
+    inbox = Inbox()
+    assert await OutboxDeliverer(desk, "console:", inbox).deliver_due() == 0
+    assert inbox.sent == []
+
+
+async def test_a_bank_refund_notification_names_only_the_last_four_digits(desk):
+    request, _ = await desk.file_request(
+        customer_id="hong01",
+        service_id="SMS-1002",
+        reason=Reason.CLOSURE,
+        message="폐업",
+        account=RefundAccount(bank="신한은행", number="110-123-456789", holder="홍길동"),
+        channel="telegram",
+        chat_id="tg:42",
+        submission_key=None,
+    )
+    await desk.approve(request.number, "kim")
+    await desk.mark_refunded(request.number, "kim")
+    inbox = Inbox()
+    await OutboxDeliverer(desk, "tg:", inbox).deliver_due()
+    texts = [reply.text for _, reply in inbox.sent]
+    assert "신한은행 끝자리 6789 계좌로 환불해 드릴 예정이에요" in texts[0]
+    assert "환불이 완료되었어요" in texts[1] and "61,000원" in texts[1]
+    assert all("110-123" not in t for t in texts)
+
+
+async def test_a_request_filed_on_the_web_notifies_the_customers_linked_chat(desk):
+    code = await desk.issue_link_code("hong01")
+    await desk.redeem_link_code("tg:77", code.code)
+    request, _ = await desk.file_request(
+        customer_id="hong01",
+        service_id="SMS-1001",
+        reason=Reason.SWITCHING,
+        message="이전합니다",
+        account=None,
+        channel="web",
+        chat_id=None,
+        submission_key=None,
+    )
+    await desk.approve(request.number, "kim")
+    [row] = await desk.outbox()
+    assert row["chat_id"] == "tg:77"
+
+
+async def test_an_inquiry_answer_reaches_the_chat_it_came_from(desk):
+    inquiry, created = await desk.file_inquiry(
+        customer_id="late03",
+        service_id=None,
+        topic="not_eligible",
+        context="SMS-3001: 발급 후 19일째",
+        message="부분 환불 가능할까요",
+        transcript=["고객: /refund"],
+        attachments=[],
+        channel="telegram",
+        chat_id="tg:9",
+        submission_key="tg:9:abc",
+    )
+    assert created and inquiry.number == "Q-20261128-0001"
+    await desk.answer_inquiry(inquiry.number, "lee", "부분 환불 심사를 진행할게요.")
+    inbox = Inbox()
+    await OutboxDeliverer(desk, "tg:", inbox).deliver_due()
+    [(chat, reply)] = inbox.sent
+    assert chat == "tg:9" and "부분 환불 심사를 진행할게요." in reply.text
+
+
+def test_similar_misses_are_grouped_and_counted():
+    events = [
+        {"kind": "fallback", "normalized": q, "text": q, "helpful": None, "intent": None}
+        for q in [
+            "도메인 연장",
+            "도메인 연장 어떻게 해요",
+            "도메인연장 어떻게해요",
+            "세금계산서 발행",
+        ]
+    ] + [
+        {"kind": "feedback", "normalized": "환불", "text": "환불", "helpful": 0, "intent": "x"},
+        {"kind": "answer", "normalized": "환불", "text": "환불", "helpful": None, "intent": "x"},
+    ]
+    groups = group_misses(events)
+    assert groups[0].count == 3 and "도메인 연장" in groups[0].variant_list
+    assert {g.example for g in groups[1:]} == {"세금계산서 발행", "환불"}
+
+
+def helpdesk_cli(args: list[str], db: Path) -> subprocess.CompletedProcess[str]:
+    env = os.environ | {"HELPDESK_DB": str(db), "PYTHONPATH": str(Path(__file__).parents[2])}
+    return subprocess.run(
+        [sys.executable, "-m", "bot.cli", *args],
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=60,
+    )
+
+
+async def test_agents_work_inquiries_misses_and_stats_from_the_command_line(desk, tmp_path):
+    for question in ("도메인 연장", "도메인 연장 어떻게 해요", "SSL 인증서 설치"):
+        await desk.log_faq_event(
+            chat_id="tg:1", kind="fallback", intent=None, text=question, normalized=question
+        )
+    await desk.log_faq_event(
+        chat_id="tg:1", kind="answer", intent="mycash_refund", text="q", normalized="q"
+    )
+    number = await file_mycash(desk)
+    desk.clock.now += timedelta(hours=5)
+    await desk.approve(number, "kim")
+    await desk.file_inquiry(
+        customer_id="hong01",
+        service_id="SMS-1002",
+        topic="other_name_account",
+        context="SMS-1002: 타인 명의 계좌 환불 요청",
+        message="어머니 계좌로",
+        transcript=[],
+        attachments=[],
+        channel="telegram",
+        chat_id="tg:42",
+        submission_key=None,
+    )
+    db = Path(desk.db.path)
+    since = ["--since", "2026-11-01"]
+    misses = helpdesk_cli(["faq", "misses", *since, "--json"], db)
+    assert misses.returncode == 0, misses.stderr
+    groups = json.loads(misses.stdout)
+    assert groups[0]["count"] == 2 and set(groups[0]["variants"]) == {
+        "도메인 연장",
+        "도메인 연장 어떻게 해요",
+    }
+    stats = helpdesk_cli(["stats", *since, "--until", "2026-11-30", "--json"], db)
+    figures = json.loads(stats.stdout)
+    assert figures["questions"] == 4 and figures["fallback_rate"] == 0.75
+    assert figures["requests_by_state"]["approved"] == 1
+    assert figures["median_hours_to_approval"] == 5.0
+    listed = json.loads(helpdesk_cli(["inquiries", "list", "--json"], db).stdout)
+    assert [i["id"] for i in listed] == ["Q-20261128-0001"]
+    answered = helpdesk_cli(
+        [
+            "inquiries",
+            "answer",
+            "Q-20261128-0001",
+            "--text",
+            "확인증을 보내 주세요",
+            "--agent",
+            "lee",
+        ],
+        db,
+    )
+    assert answered.returncode == 0 and "answered" in answered.stdout
+    closed = helpdesk_cli(["inquiries", "close", "Q-20261128-0001"], db)
+    assert closed.returncode == 0
+    again = helpdesk_cli(["inquiries", "answer", "Q-20261128-0001", "--text", "x"], db)
+    assert again.returncode != 0 and "closed" in again.stderr
