@@ -141,7 +141,7 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 def _with_helpdesk(settings: Settings, work: Callable[[Helpdesk], Awaitable[int]]) -> int:
     async def runner() -> int:
-        db = await Database.open(settings.db)
+        db = await Database.open(settings.db, settings.secret_key_bytes())
         try:
             return await work(Helpdesk(db, system_clock))
         finally:

@@ -54,7 +54,7 @@ def to_event(line: str, buttons: list[Button]) -> Event:
 
 async def _prepare(settings: Settings, chat_id: str, customer_id: str | None) -> Engine | None:
     fresh = not settings.db.exists()
-    db = await Database.open(settings.db)
+    db = await Database.open(settings.db, settings.secret_key_bytes())
     helpdesk = Helpdesk(db, system_clock)
     if fresh:
         await load_demo(helpdesk)

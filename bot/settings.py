@@ -20,6 +20,11 @@ class Settings(BaseSettings):
         default=None,
         validation_alias=AliasChoices("TELEGRAM_BOT_TOKEN", "HELPDESK_TELEGRAM_BOT_TOKEN"),
     )
+    secret_key: SecretStr | None = Field(
+        default=None,
+        description="Key encrypting account numbers at rest (HELPDESK_SECRET_KEY); "
+        "default: a key file beside the database, created on first use",
+    )
     bot_username: str | None = Field(
         default=None, description="Telegram bot username for deep links (HELPDESK_BOT_USERNAME)"
     )
@@ -29,3 +34,7 @@ class Settings(BaseSettings):
     idle_minutes: int = Field(
         default=30, ge=1, description="An unfinished flow expires after this idle time"
     )
+
+    def secret_key_bytes(self) -> bytes | None:
+        """The configured encryption key, or None to use the key file beside the database."""
+        return self.secret_key.get_secret_value().encode("ascii") if self.secret_key else None

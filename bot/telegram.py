@@ -235,7 +235,7 @@ class TelegramChannel:
 
     async def post_init(self, app: Application) -> None:
         """Open the database, build the engine, publish the command menu, learn our username."""
-        self.db = await Database.open(self.settings.db)
+        self.db = await Database.open(self.settings.db, self.settings.secret_key_bytes())
         helpdesk = Helpdesk(self.db, system_clock)
         kb = load_knowledge_base()
         self.engine = Engine(

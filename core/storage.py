@@ -20,7 +20,9 @@ from pathlib import Path
 from typing import Any
 
 import aiosqlite
+from cryptography.fernet import Fernet
 
+from core.crypto import FieldCipher, key_file_for, load_or_create_key
 from core.models import (
     Attachment,
     AuditEvent,
@@ -176,22 +178,34 @@ MIGRATIONS: tuple[str, ...] = (
 class Database:
     """One aiosqlite connection with serialised transactions and a migrated schema."""
 
-    def __init__(self, conn: aiosqlite.Connection, path: str) -> None:
+    def __init__(self, conn: aiosqlite.Connection, path: str, cipher: FieldCipher) -> None:
         self._conn = conn
         self._lock = asyncio.Lock()
         self.path = path
+        self.cipher = cipher
 
     @classmethod
-    async def open(cls, path: str | Path) -> Database:
-        """Open (creating if needed) and migrate the database at `path`."""
+    async def open(cls, path: str | Path, secret_key: bytes | None = None) -> Database:
+        """Open (creating if needed) and migrate the database at `path`.
+
+        Account numbers are encrypted with `secret_key`, or else with the key file beside the
+        database (created on first use).
+        """
         path = str(path)
         if path != ":memory:":
             Path(path).parent.mkdir(parents=True, exist_ok=True)
+        if secret_key is None:
+            secret_key = (
+                Fernet.generate_key()
+                if path == ":memory:"
+                else load_or_create_key(key_file_for(path))
+            )
+        cipher = FieldCipher(secret_key)
         # isolation_level=None: we issue BEGIN/COMMIT ourselves so that every use case is exactly
         # one transaction, never one implicitly opened by the driver.
         conn = await aiosqlite.connect(path, isolation_level=None)
         conn.row_factory = sqlite3.Row
-        db = cls(conn, path)
+        db = cls(conn, path, cipher)
         try:
             await conn.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
             await conn.execute("PRAGMA journal_mode = WAL")
@@ -234,7 +248,7 @@ class Database:
         async with self._lock:
             await self._conn.execute("BEGIN IMMEDIATE")
             try:
-                yield Tx(self._conn)
+                yield Tx(self._conn, self.cipher)
             except BaseException:
                 await self._conn.execute("ROLLBACK")
                 raise
@@ -247,7 +261,7 @@ class Database:
         async with self._lock:
             await self._conn.execute("BEGIN")
             try:
-                yield Tx(self._conn)
+                yield Tx(self._conn, self.cipher)
             finally:
                 await self._conn.execute("ROLLBACK")
 
@@ -275,8 +289,9 @@ def _iso(instant: datetime) -> str:
 class Tx:
     """The queries available inside one transaction."""
 
-    def __init__(self, conn: aiosqlite.Connection) -> None:
+    def __init__(self, conn: aiosqlite.Connection, cipher: FieldCipher) -> None:
         self._conn = conn
+        self._cipher = cipher
 
     async def _one(self, sql: str, params: Sequence[Any] = ()) -> sqlite3.Row | None:
         async with self._conn.execute(sql, params) as cur:
@@ -417,7 +432,7 @@ class Tx:
                 request.total,
                 request.payment_method.value,
                 account.bank if account else None,
-                account.number if account else None,
+                self._cipher.encrypt(account.number) if account else None,
                 account.holder if account else None,
                 request.status.value,
                 request.channel,
@@ -432,12 +447,12 @@ class Tx:
     async def get_request(self, number: str) -> RefundRequest | None:
         """Return the request with this number, or None."""
         row = await self._one("SELECT * FROM refund_requests WHERE number = ?", (number,))
-        return _request(row) if row else None
+        return self._request(row) if row else None
 
     async def request_by_submission_key(self, key: str) -> RefundRequest | None:
         """Return the request filed with this submission key (a replayed confirm), or None."""
         row = await self._one("SELECT * FROM refund_requests WHERE submission_key = ?", (key,))
-        return _request(row) if row else None
+        return self._request(row) if row else None
 
     async def list_requests(
         self, status: RequestStatus | None = None, customer_id: str | None = None
@@ -454,7 +469,7 @@ class Tx:
         rows = await self._all(
             f"SELECT * FROM refund_requests{where} ORDER BY created_at, number", params
         )
-        return [_request(r) for r in rows]
+        return [self._request(r) for r in rows]
 
     async def update_request_status(
         self, number: str, status: RequestStatus, note: str | None, now: datetime
@@ -489,6 +504,33 @@ class Tx:
             )
             for r in rows
         ]
+
+    def _request(self, row: sqlite3.Row) -> RefundRequest:
+        account = None
+        if row["account_number"] is not None:
+            account = RefundAccount(
+                bank=row["bank"],
+                number=self._cipher.decrypt(row["account_number"]),
+                holder=row["account_holder"],
+            )
+        return RefundRequest(
+            number=row["number"],
+            service_id=row["service_id"],
+            customer_id=row["customer_id"],
+            reason=Reason(row["reason"]),
+            message=row["message"],
+            service_fee=int(row["service_fee"]),
+            sms_charge=int(row["sms_charge"]),
+            total=int(row["total"]),
+            payment_method=PaymentMethod(row["payment_method"]),
+            account=account,
+            status=RequestStatus(row["status"]),
+            channel=row["channel"],
+            chat_id=row["chat_id"],
+            decision_note=row["decision_note"],
+            created_at=datetime.fromisoformat(row["created_at"]),
+            updated_at=datetime.fromisoformat(row["updated_at"]),
+        )
 
     # linking ----------------------------------------------------------------------------
 
@@ -750,7 +792,7 @@ class Tx:
             return None
         return (
             row["state"],
-            json.loads(row["data"]),
+            json.loads(self._cipher.decrypt(row["data"])),
             int(row["version"]),
             datetime.fromisoformat(row["updated_at"]),
         )
@@ -763,7 +805,8 @@ class Tx:
         Returns False on a version conflict (another process moved the conversation on), so the
         caller can reload and re-apply instead of silently overwriting it.
         """
-        payload = json.dumps(data, ensure_ascii=False, sort_keys=True)
+        # Encrypted whole: mid-flow it holds the refund account the customer is typing in.
+        payload = self._cipher.encrypt(json.dumps(data, ensure_ascii=False, sort_keys=True))
         if expected_version == 0:
             changed = await self.execute(
                 "INSERT INTO conversations (chat_id, state, data, version, updated_at)"
@@ -807,32 +850,6 @@ def _inquiry(row: sqlite3.Row) -> Inquiry:
         handled_by=row["handled_by"],
         channel=row["channel"],
         chat_id=row["chat_id"],
-        created_at=datetime.fromisoformat(row["created_at"]),
-        updated_at=datetime.fromisoformat(row["updated_at"]),
-    )
-
-
-def _request(row: sqlite3.Row) -> RefundRequest:
-    account = None
-    if row["account_number"] is not None:
-        account = RefundAccount(
-            bank=row["bank"], number=row["account_number"], holder=row["account_holder"]
-        )
-    return RefundRequest(
-        number=row["number"],
-        service_id=row["service_id"],
-        customer_id=row["customer_id"],
-        reason=Reason(row["reason"]),
-        message=row["message"],
-        service_fee=int(row["service_fee"]),
-        sms_charge=int(row["sms_charge"]),
-        total=int(row["total"]),
-        payment_method=PaymentMethod(row["payment_method"]),
-        account=account,
-        status=RequestStatus(row["status"]),
-        channel=row["channel"],
-        chat_id=row["chat_id"],
-        decision_note=row["decision_note"],
         created_at=datetime.fromisoformat(row["created_at"]),
         updated_at=datetime.fromisoformat(row["updated_at"]),
     )

@@ -1,0 +1,86 @@
+"""Account numbers are encrypted at rest and shown whole only to agents."""
+
+from __future__ import annotations
+
+import sqlite3
+import stat
+from datetime import UTC, datetime
+from pathlib import Path
+
+import pytest
+
+from core.calendar import fixed_clock
+from core.crypto import CipherError, key_file_for
+from core.models import Reason, RefundAccount
+from core.service import Helpdesk
+from core.storage import Database
+
+CUSTOMERS = Path(__file__).parents[1] / "stories" / "customers.json"
+NOW = datetime(2026, 11, 28, 1, 0, tzinfo=UTC)
+ACCOUNT = "110-123-456789"
+
+
+async def file_bank_request(db: Database) -> str:
+    helpdesk = Helpdesk(db, fixed_clock(NOW))
+    await helpdesk.import_customers(CUSTOMERS.read_bytes())
+    await helpdesk.save_conversation("tg:1", "holder", {"account": ACCOUNT}, 0)
+    request, _ = await helpdesk.file_request(
+        customer_id="hong01",
+        service_id="SMS-1002",
+        reason=Reason.CLOSURE,
+        message="폐업",
+        account=RefundAccount(bank="신한은행", number=ACCOUNT, holder="홍길동"),
+        channel="telegram",
+        chat_id="tg:1",
+        submission_key=None,
+    )
+    return request.number
+
+
+def raw_dump(path: Path) -> str:
+    with sqlite3.connect(path) as conn:
+        return "\n".join(str(row) for row in conn.iterdump())
+
+
+async def test_account_numbers_are_not_stored_in_plain_text(tmp_path: Path):
+    path = tmp_path / "p.db"
+    db = await Database.open(path)
+    try:
+        number = await file_bank_request(db)
+        request, _ = await Helpdesk(db, fixed_clock(NOW)).show_request(number)
+        assert request.account is not None and request.account.number == ACCOUNT
+    finally:
+        await db.close()
+    dump = raw_dump(path)
+    assert "110-123" not in dump and "456789" not in dump
+    assert "enc1:" in dump
+
+
+async def test_the_local_key_file_is_created_once_and_private(tmp_path: Path):
+    path = tmp_path / "p.db"
+    db = await Database.open(path)
+    await db.close()
+    key_file = key_file_for(path)
+    mode = stat.S_IMODE(key_file.stat().st_mode)
+    assert mode == 0o600
+    first = key_file.read_bytes()
+    db = await Database.open(path)
+    await db.close()
+    assert key_file.read_bytes() == first
+
+
+async def test_a_wrong_key_is_a_clear_error_not_garbage(tmp_path: Path):
+    path = tmp_path / "p.db"
+    db = await Database.open(path)
+    try:
+        number = await file_bank_request(db)
+    finally:
+        await db.close()
+    from cryptography.fernet import Fernet
+
+    other = await Database.open(path, Fernet.generate_key())
+    try:
+        with pytest.raises(CipherError, match="cannot be decrypted"):
+            await Helpdesk(other, fixed_clock(NOW)).show_request(number)
+    finally:
+        await other.close()
