@@ -28,7 +28,14 @@ from typing import Any
 from bot import texts
 from bot.flow import FLOW_STATES, State, allowed
 from core.calendar import mycash_credit_window, today_kst
-from core.errors import AlreadyOpen, InvalidAccount, InvalidLinkCode, NotEligible, NotFound
+from core.errors import (
+    AlreadyOpen,
+    InvalidAccount,
+    InvalidLinkCode,
+    LinkThrottled,
+    NotEligible,
+    NotFound,
+)
 from core.models import (
     Attachment,
     Customer,
@@ -410,6 +417,10 @@ class Engine:
             customer = await self.helpdesk.redeem_link_code(turn.chat_id, code)
         except InvalidLinkCode:
             turn.say(texts.LINK_FAILED)
+            return
+        except LinkThrottled as exc:
+            minutes = max(1, int(exc.retry_after.total_seconds() // 60) + 1)
+            turn.say(texts.LINK_THROTTLED.format(minutes=minutes))
             return
         turn.customer = customer
         turn.reset()

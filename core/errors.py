@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 
 class HelpdeskError(Exception):
     """Base class for every expected, explainable failure."""
@@ -42,6 +44,14 @@ class IllegalTransition(HelpdeskError):
 
 class InvalidLinkCode(HelpdeskError):
     """A link code that is unknown, used or expired (deliberately indistinguishable)."""
+
+
+class LinkThrottled(HelpdeskError):
+    """Too many wrong link codes from one chat: refused until `retry_after` has passed."""
+
+    def __init__(self, retry_after: timedelta) -> None:
+        self.retry_after = retry_after
+        super().__init__(f"too many wrong link codes; retry in {retry_after}")
 
 
 class NotLinked(HelpdeskError):

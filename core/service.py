@@ -6,6 +6,7 @@ errors of `core.errors` into replies.
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
 import re
 import secrets
@@ -22,6 +23,7 @@ from core.errors import (
     InvalidAccount,
     InvalidInput,
     InvalidLinkCode,
+    LinkThrottled,
     NotEligible,
     NotFound,
 )
@@ -45,6 +47,10 @@ from core.storage import Database, Tx
 
 LINK_CODE_TTL = timedelta(minutes=30)
 LINK_CODE_BYTES = 16  # 128 bits of randomness
+LINK_FAILURE_WINDOW = timedelta(minutes=15)
+LINK_SLOW_AFTER = 3
+LINK_MAX_FAILURES = 5
+LINK_SLOWDOWN_SECONDS = 1.0
 ACCOUNT_DIGITS_MIN = 10
 ACCOUNT_DIGITS_MAX = 16
 _ACCOUNT_SHAPE = re.compile(r"^[0-9]+(-[0-9]+)*$")
@@ -213,15 +219,29 @@ class Helpdesk:
         return LinkCode(code=code, customer_id=customer_id, expires_at=expires_at)
 
     async def redeem_link_code(self, chat_id: str, code: str) -> Customer:
-        """Link `chat_id` to the code's customer; unknown, used and expired codes all fail alike."""
+        """Link `chat_id` to the code's customer; unknown, used and expired codes all fail alike.
+
+        Guessing is slowed down and then refused: after LINK_SLOW_AFTER wrong codes within
+        LINK_FAILURE_WINDOW each further try waits a little longer, and after LINK_MAX_FAILURES
+        the chat is refused (without the code even being looked at) until the window has passed.
+        """
         now = self.now()
+        async with self.db.reading() as tx:
+            failures = await tx.link_failures_since(chat_id, now - LINK_FAILURE_WINDOW)
+        if len(failures) >= LINK_MAX_FAILURES:
+            raise LinkThrottled(failures[-LINK_MAX_FAILURES] + LINK_FAILURE_WINDOW - now)
+        if len(failures) >= LINK_SLOW_AFTER:
+            await asyncio.sleep(LINK_SLOWDOWN_SECONDS * (len(failures) - LINK_SLOW_AFTER + 1))
+        customer = None
         async with self.db.transaction() as tx:
             customer_id = await tx.consume_link_code(hash_link_code(code.strip()), chat_id, now)
             if customer_id is None:
-                raise InvalidLinkCode("link code is unknown, used or expired")
-            await tx.link_chat(chat_id, customer_id, now)
-            customer = await tx.get_customer(customer_id)
-        assert customer is not None  # foreign key guarantees it
+                await tx.record_link_failure(chat_id, now)
+            else:
+                await tx.link_chat(chat_id, customer_id, now)
+                customer = await tx.get_customer(customer_id)
+        if customer is None:
+            raise InvalidLinkCode("link code is unknown, used or expired")
         return customer
 
     async def unlink(self, chat_id: str) -> bool:

@@ -172,6 +172,11 @@ MIGRATIONS: tuple[str, ...] = (
     );
     CREATE INDEX faq_events_by_time ON faq_events(at);
     """,
+    # 3: failed link-code attempts, to slow down and then refuse guessing
+    """
+    CREATE TABLE link_failures (chat_id TEXT NOT NULL, at TEXT NOT NULL);
+    CREATE INDEX link_failures_by_chat ON link_failures(chat_id, at);
+    """,
 )
 
 
@@ -560,6 +565,20 @@ class Tx:
             (_iso(now), chat_id, code_hash),
         )
         return row["customer_id"] if changed == 1 else None
+
+    async def record_link_failure(self, chat_id: str, now: datetime) -> None:
+        """Remember a wrong link code from this chat."""
+        await self.execute(
+            "INSERT INTO link_failures (chat_id, at) VALUES (?, ?)", (chat_id, _iso(now))
+        )
+
+    async def link_failures_since(self, chat_id: str, since: datetime) -> list[datetime]:
+        """This chat's wrong link codes after `since`, oldest first."""
+        rows = await self._all(
+            "SELECT at FROM link_failures WHERE chat_id = ? AND at > ? ORDER BY at",
+            (chat_id, _iso(since)),
+        )
+        return [datetime.fromisoformat(r["at"]) for r in rows]
 
     async def link_chat(self, chat_id: str, customer_id: str, now: datetime) -> None:
         """Link a chat to a customer, replacing any earlier link of that chat."""

@@ -528,6 +528,26 @@ async def test_documents_photos_and_file_download(api: FakeBotAPI) -> None:
     assert photo_reply["text"] == "사진 10바이트: jpeg-bytes"
 
 
+async def test_upload_is_multipart_and_copy_message_hands_off(
+    api: FakeBotAPI, bot: ExtBot[None]
+) -> None:
+    staff_chat = -1009999
+    api.push_document(CHAT, "DOC9", "통장사본.jpg", "image/jpeg", caption="계좌 확인")
+    user_message_id = api.updates()[-1]["message"]["message_id"]
+
+    sent = await bot.send_document(CHAT, b"%PDF-1.4 fake", filename="안내.pdf", caption="안내문")
+    copied = await bot.copy_message(staff_chat, CHAT, user_message_id)
+
+    upload = api.request_log("sendDocument")[0]
+    assert upload["content_type"] == "multipart/form-data"
+    assert upload["params"]["document"]["filename"] == "안내.pdf"
+    assert sent.document is not None and sent.document.file_size == len(b"%PDF-1.4 fake")
+    assert api.message(CHAT, sent.message_id)["text"] == "안내문"
+    handed_off = api.message(staff_chat, copied.message_id)
+    assert handed_off["document"]["file_id"] == "DOC9"
+    assert handed_off["text"] == "계좌 확인"
+
+
 @pytest.mark.parametrize("encoding", ["json", "form", "multipart", "query"])
 def test_all_request_encodings_are_understood(api: FakeBotAPI, encoding: str) -> None:
     url = f"{api.base_url}{api.token}/sendMessage"

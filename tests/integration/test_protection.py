@@ -84,3 +84,34 @@ async def test_a_wrong_key_is_a_clear_error_not_garbage(tmp_path: Path):
             await Helpdesk(other, fixed_clock(NOW)).show_request(number)
     finally:
         await other.close()
+
+
+async def test_repeated_wrong_link_codes_are_slowed_and_then_refused(tmp_path: Path, monkeypatch):
+    from core import service as service_module
+    from core.errors import InvalidLinkCode, LinkThrottled
+
+    waits: list[float] = []
+
+    async def no_real_sleep(seconds: float) -> None:
+        waits.append(seconds)
+
+    monkeypatch.setattr(service_module.asyncio, "sleep", no_real_sleep)
+    db = await Database.open(tmp_path / "p.db")
+    try:
+        helpdesk = Helpdesk(db, fixed_clock(NOW))
+        await helpdesk.import_customers(CUSTOMERS.read_bytes())
+        for _ in range(5):
+            with pytest.raises(InvalidLinkCode):
+                await helpdesk.redeem_link_code("tg:666", "guess")
+        assert waits == [1.0, 2.0]  # the 4th and 5th guesses were slowed down
+        good = await helpdesk.issue_link_code("hong01")
+        with pytest.raises(LinkThrottled):
+            await helpdesk.redeem_link_code("tg:666", good.code)  # refused, even a good code
+        assert await helpdesk.linked_customer("tg:666") is None
+        # Another chat is not affected, and the good code was not used up by the refusal.
+        assert (await helpdesk.redeem_link_code("tg:7", good.code)).id == "hong01"
+        later = Helpdesk(db, fixed_clock(NOW + service_module.LINK_FAILURE_WINDOW))
+        other = await later.issue_link_code("hong01")
+        assert (await later.redeem_link_code("tg:666", other.code)).id == "hong01"
+    finally:
+        await db.close()

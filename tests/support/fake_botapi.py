@@ -1203,7 +1203,7 @@ class FakeBotAPI:
 
     @property
     def server_errors(self) -> list[str]:
-        """Tracebacks of bugs inside the fake itself (answered as HTTP 500)."""
+        """Exceptions (repr) raised by bugs inside the fake itself, answered as HTTP 500."""
         with self._cond:
             return list(self._errors)
 
