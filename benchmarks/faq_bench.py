@@ -42,16 +42,20 @@ def main(argv: Sequence[str] | None = None) -> int:
     loaded = time.perf_counter()
     matcher = Matcher(kb)
     built = time.perf_counter()
-    print(f"knowledge base load: {(loaded - start) * 1e3:.1f} ms, "
-          f"matcher build: {(built - loaded) * 1e3:.1f} ms, "
-          f"total {(built - start) * 1e3:.1f} ms (target < 500 ms)")
+    print(
+        f"knowledge base load: {(loaded - start) * 1e3:.1f} ms, "
+        f"matcher build: {(built - loaded) * 1e3:.1f} ms, "
+        f"total {(built - start) * 1e3:.1f} ms (target < 500 ms)"
+    )
 
     for path in args.files:
         rows = read_labelled_tsv(path, kb.ids)
         report = evaluate(matcher.match, rows)
         base = evaluate(lambda text: baseline_predict(text, kb), rows)
-        print(f"\n{path.name}: {len(rows)} questions "
-              f"({len(report.in_scope)} in scope, {len(report.out_of_scope)} out of scope)")
+        print(
+            f"\n{path.name}: {len(rows)} questions "
+            f"({len(report.in_scope)} in scope, {len(report.out_of_scope)} out of scope)"
+        )
         print(f"  {'':28}{'matcher':>9}{'baseline':>10}")
         for name, mv, bv in (
             ("in-scope answered right", report.in_scope_accuracy, base.in_scope_accuracy),
@@ -75,12 +79,16 @@ def main(argv: Sequence[str] | None = None) -> int:
         latencies.sort()
         cpu.sort()
         print(f"  latency per question over {len(latencies)} matches (target p99 < 2 ms):")
-        print(f"    wall: p50 {percentile(latencies, 50):.3f} ms, "
-              f"p99 {percentile(latencies, 99):.3f} ms, max {latencies[-1]:.3f} ms, "
-              f"mean {statistics.fmean(latencies):.3f} ms")
+        print(
+            f"    wall: p50 {percentile(latencies, 50):.3f} ms, "
+            f"p99 {percentile(latencies, 99):.3f} ms, max {latencies[-1]:.3f} ms, "
+            f"mean {statistics.fmean(latencies):.3f} ms"
+        )
         # On a busy machine the wall clock includes time other processes held the CPU.
-        print(f"    cpu:  p50 {percentile(cpu, 50):.3f} ms, p99 {percentile(cpu, 99):.3f} ms, "
-              f"max {cpu[-1]:.3f} ms")
+        print(
+            f"    cpu:  p50 {percentile(cpu, 50):.3f} ms, p99 {percentile(cpu, 99):.3f} ms, "
+            f"max {cpu[-1]:.3f} ms"
+        )
     return 0
 
 

@@ -31,6 +31,14 @@ class Settings(BaseSettings):
     outbox_interval_seconds: float = Field(
         default=2.0, gt=0, description="How often the bot looks for notifications to deliver"
     )
+    rate_limit_per_second: float = Field(
+        default=30.0,
+        gt=0,
+        description="Overall outgoing messages per second (Telegram allows about 30)",
+    )
+    connection_pool_size: int = Field(
+        default=256, ge=1, description="Concurrent HTTP connections to the Bot API"
+    )
     idle_minutes: int = Field(
         default=30, ge=1, description="An unfinished flow expires after this idle time"
     )

@@ -35,7 +35,15 @@ from telegram import (
     Update,
 )
 from telegram.constants import MessageLimit
-from telegram.error import BadRequest, Forbidden, NetworkError, RetryAfter, TelegramError, TimedOut
+from telegram.error import (
+    BadRequest,
+    Forbidden,
+    InvalidToken,
+    NetworkError,
+    RetryAfter,
+    TelegramError,
+    TimedOut,
+)
 from telegram.ext import (
     AIORateLimiter,
     Application,
@@ -63,6 +71,7 @@ CHAT_PREFIX = "tg:"
 SEND_ATTEMPTS = 6
 FLOOD_WINDOW_SECONDS = 10.0
 FLOOD_MAX_UPDATES = 20
+OUTBOX_STOP_SECONDS = 10.0
 COMMANDS = (
     ("help", "도움말"),
     ("refund", "취소/환불 신청"),
@@ -152,12 +161,19 @@ class RedactingFilter(logging.Filter):
         super().__init__()
         self._secrets = [s for s in secrets_to_hide if s]
 
-    def filter(self, record: logging.LogRecord) -> bool:
-        """Rewrite the record's message with the secrets masked."""
-        message = record.getMessage()
+    def redact(self, text: str) -> str:
+        """The text with every secret masked."""
         for secret in self._secrets:
-            message = message.replace(secret, "<redacted>")
-        record.msg, record.args = message, None
+            text = text.replace(secret, "<redacted>")
+        return text
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        """Rewrite the record's message (and traceback) with the secrets masked."""
+        record.msg, record.args = self.redact(record.getMessage()), None
+        if record.exc_info and not record.exc_text:
+            # Handlers format tracebacks after filters run, and PTB's InvalidToken message
+            # quotes the token: format it here so the handler uses the redacted text.
+            record.exc_text = self.redact(logging.Formatter().formatException(record.exc_info))
         return True
 
 
@@ -230,6 +246,7 @@ class TelegramChannel:
         self.flood = FloodGuard()
         self._groups_told: set[int] = set()
         self._outbox_task: asyncio.Task[None] | None = None
+        self._outbox_stop = asyncio.Event()
 
     # lifecycle ------------------------------------------------------------------------------
 
@@ -254,17 +271,38 @@ class TelegramChannel:
 
         deliverer = OutboxDeliverer(helpdesk, CHAT_PREFIX, deliver, is_permanent=_undeliverable)
         # Not app.create_task: the application waits for those on stop, and this one never ends.
-        self._outbox_task = asyncio.create_task(
-            deliverer.run_forever(self.settings.outbox_interval_seconds)
-        )
+        self._outbox_task = asyncio.create_task(self._run_outbox(deliverer))
         log.info("bot @%s ready (database %s)", app.bot.username, self.settings.db)
+
+    async def _run_outbox(self, deliverer: OutboxDeliverer) -> None:
+        """Deliver due notifications every interval until post_stop asks to stop."""
+        while not self._outbox_stop.is_set():
+            try:
+                await deliverer.deliver_due()
+            except Exception:
+                log.exception("outbox delivery round failed; will try again")
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(
+                    self._outbox_stop.wait(), self.settings.outbox_interval_seconds
+                )
 
     async def post_stop(self, app: Application) -> None:
         """Stop delivering notifications (in-flight updates have finished by now)."""
         if self._outbox_task is not None:
-            self._outbox_task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
+            # Let a round in progress finish: cancelled between Telegram accepting a message
+            # and marking it sent, the notification would be claimed and sent again later.
+            self._outbox_stop.set()
+            try:  # PROBE
+                self._outbox_task.cancel()
                 await self._outbox_task
+            except asyncio.CancelledError:
+                pass
+            try:
+                await asyncio.wait_for(asyncio.shield(self._outbox_task), OUTBOX_STOP_SECONDS)
+            except TimeoutError:
+                self._outbox_task.cancel()
+                with contextlib.suppress(asyncio.CancelledError):
+                    await self._outbox_task
             self._outbox_task = None
 
     async def post_shutdown(self, app: Application) -> None:
@@ -278,8 +316,11 @@ class TelegramChannel:
         builder = (
             ApplicationBuilder()
             .token(token)
-            .rate_limiter(AIORateLimiter(max_retries=3))
+            .rate_limiter(
+                AIORateLimiter(overall_max_rate=self.settings.rate_limit_per_second, max_retries=3)
+            )
             .concurrent_updates(ChatOrderedProcessor())
+            .connection_pool_size(self.settings.connection_pool_size)
             .post_init(self.post_init)
             .post_stop(self.post_stop)
             .post_shutdown(self.post_shutdown)
@@ -480,17 +521,32 @@ def run_telegram(settings: Settings, args: argparse.Namespace) -> int:
     configure_logging(token)
     channel = TelegramChannel(settings)
     app = channel.build(token, args.base_url)
-    if args.webhook_url:
-        secret = args.secret_token or secrets.token_urlsafe(32)
-        app.run_webhook(
-            listen=args.listen,
-            port=args.port,
-            # Serve on the same path Telegram is told to call (a reverse proxy keeps it).
-            url_path=urlsplit(args.webhook_url).path.lstrip("/"),
-            webhook_url=args.webhook_url,
-            secret_token=secret,
-            allowed_updates=Update.ALL_TYPES,
+    try:
+        if args.webhook_url:
+            secret = args.secret_token or secrets.token_urlsafe(32)
+            app.run_webhook(
+                listen=args.listen,
+                port=args.port,
+                # Serve on the same path Telegram is told to call (a reverse proxy keeps it).
+                url_path=urlsplit(args.webhook_url).path.lstrip("/"),
+                webhook_url=args.webhook_url,
+                secret_token=secret,
+                allowed_updates=Update.ALL_TYPES,
+            )
+        else:
+            app.run_polling(allowed_updates=Update.ALL_TYPES)
+    except InvalidToken:
+        # PTB's message quotes the token; say what to check instead.
+        print(
+            "error: the Bot API rejected the token: check TELEGRAM_BOT_TOKEN or --token",
+            file=sys.stderr,
         )
-    else:
-        app.run_polling(allowed_updates=Update.ALL_TYPES)
+        return 1
+    except TelegramError as exc:
+        # E.g. the Bot API cannot be reached at start-up: one line, never a traceback.
+        print(
+            f"error: cannot start the bot: {exc.message.replace(token, '<redacted>')}",
+            file=sys.stderr,
+        )
+        return 1
     return 0

@@ -642,6 +642,8 @@ class _Server(ThreadingHTTPServer):
     """ThreadingHTTPServer that can forcibly close live connections and join its threads."""
 
     daemon_threads = True
+    # A burst of hundreds of concurrent clients (benchmarks/load.py) must queue, not be reset.
+    request_queue_size = 1024
 
     def __init__(self, address: tuple[str, int], api: FakeBotAPI):
         self.api = api
@@ -774,6 +776,7 @@ class FakeBotAPI:
         self._files: dict[str, JSONDict] = {}
         self._bot_settings: dict[str, JSONDict] = {}
         self._errors: list[str] = []
+        self._listeners: list[Callable[[str, JSONDict, Any], None]] = []
 
     def start(self) -> Self:
         """Bind the socket and serve in a background thread; returns self."""
@@ -1085,6 +1088,15 @@ class FakeBotAPI:
 
     # ---- test-side: fault injection ---------------------------------------------------------
 
+    def on_call(self, listener: Callable[[str, JSONDict, Any], None]) -> None:
+        """Call ``listener(method, params, result)`` after every successful Bot API call.
+
+        It runs on the server's thread; an asyncio user hands over with
+        ``loop.call_soon_threadsafe``. Benchmarks use it to time replies without polling.
+        """
+        with self._cond:
+            self._listeners.append(listener)
+
     def fail_next(
         self,
         method: str,
@@ -1385,6 +1397,7 @@ class FakeBotAPI:
             with self._cond:
                 result = entry[1](params)
                 self._cond.notify_all()
+                listeners = list(self._listeners)
         except BotAPIError as exc:
             return _error_response(exc)
         except Exception as exc:
@@ -1393,6 +1406,9 @@ class FakeBotAPI:
             with self._cond:
                 self._errors.append(f"{method}: {exc!r}")
             return _error_response(BotAPIError(500, f"Internal Server Error: {exc!r}"))
+        # Outside the lock: a listener may call back into the fake (e.g. to read messages).
+        for listener in listeners:
+            listener(method, params, result)
         return _json_response(200, {"ok": True, "result": result})
 
     @staticmethod

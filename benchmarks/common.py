@@ -1,0 +1,56 @@
+"""Shared set-up for the benchmarks: customers with one eligible service each."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from core.calendar import system_clock, today_kst
+from core.service import Helpdesk
+from core.storage import Database
+
+QUESTION = "SMS 충전 금액도 환불되나요?"
+MESSAGE = "더 이상 사용하지 않아 해지합니다"
+
+
+def customers_file(n: int) -> bytes:
+    """An import file with `n` customers, each with one MyCash service issued today (KST)."""
+    today = today_kst(system_clock).isoformat()
+    customers = [
+        {
+            "id": f"load{i:04d}",
+            "name": f"고객{i:04d}",
+            "services": [
+                {
+                    "id": f"LD-{i:04d}",
+                    "issued_on": today,
+                    "service_fee": 11000,
+                    "sms_charge": 20000,
+                    "sms_sent": 0,
+                    "payment_method": "mycash",
+                }
+            ],
+        }
+        for i in range(n)
+    ]
+    return json.dumps({"customers": customers}, ensure_ascii=False).encode("utf-8")
+
+
+async def prepare(db_path: Path, n: int) -> list[str]:
+    """Create the database with `n` customers; return one link code per customer."""
+    db = await Database.open(db_path)
+    try:
+        helpdesk = Helpdesk(db, system_clock)
+        await helpdesk.import_customers(customers_file(n))
+        return [(await helpdesk.issue_link_code(f"load{i:04d}")).code for i in range(n)]
+    finally:
+        await db.close()
+
+
+def percentile(values: list[float], q: float) -> float:
+    """The q-th percentile (0..100) by nearest rank."""
+    ordered = sorted(values)
+    if not ordered:
+        return float("nan")
+    rank = max(0, min(len(ordered) - 1, round(q / 100 * len(ordered) + 0.5) - 1))
+    return ordered[rank]

@@ -1,0 +1,237 @@
+"""Load benchmark: N customers at once, each linking, asking one FAQ question and filing a refund,
+through the real `helpdesk run` against the stand-in Bot API server; the same number and mix of
+turns against a bare python-telegram-bot echo bot (benchmarks/echo_bot.py) is the floor.
+
+    python benchmarks/load.py [--customers 200] [--rate 1000]
+
+Each customer plays 8 turns (4 texts, 4 button presses) and waits for the bot's reply before the
+next; a turn's latency is from pushing the update to the bot's sendMessage for it. Both bots run
+as subprocesses with the same PTB set-up; the outgoing rate limit (Telegram's ~30 msg/s, which
+both would hit alike) is lifted to --rate for both, so the ratio shows the helpdesk's own cost.
+Both use the same HTTP connection pool (--pool, default 16): with PTB's default of 256 the echo
+bot puts every send in flight at once and the thread-per-connection stand-in server, not either
+bot, becomes what is measured.
+Prints turns/s and p50/p99 latency for both, the ratio, and requests filed vs expected; exits 1
+when a target is missed (every customer filed exactly once; ratio ≥ 0.80).
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import os
+import signal
+import subprocess
+import sys
+import tempfile
+import time
+from collections import Counter
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+from benchmarks.common import MESSAGE, QUESTION, percentile, prepare  # noqa: E402
+from core.calendar import system_clock  # noqa: E402
+from core.service import Helpdesk  # noqa: E402
+from core.storage import Database  # noqa: E402
+from tests.support.fake_botapi import FakeBotAPI  # noqa: E402
+
+TOKEN = "123456:LOADTEST"
+TURN_TIMEOUT = 60.0
+TARGET_RATIO = 0.80
+
+
+class Replies:
+    """Bot messages per chat, handed from the fake's server threads to the event loop."""
+
+    def __init__(self, loop: asyncio.AbstractEventLoop) -> None:
+        self.loop = loop
+        self.queues: dict[int, asyncio.Queue[dict[str, Any]]] = {}
+
+    def queue(self, chat_id: int) -> asyncio.Queue[dict[str, Any]]:
+        return self.queues.setdefault(chat_id, asyncio.Queue())
+
+    def listener(self, method: str, params: dict[str, Any], result: Any) -> None:
+        if method == "sendMessage":
+            chat_id = int(params["chat_id"])
+            self.loop.call_soon_threadsafe(self.queue(chat_id).put_nowait, result)
+
+
+def start_process(argv: list[str], env: dict[str, str], log: Path) -> subprocess.Popen[bytes]:
+    handle = log.open("wb")
+    return subprocess.Popen(argv, env=env, stdout=handle, stderr=subprocess.STDOUT, cwd=ROOT)
+
+
+def stop_process(process: subprocess.Popen[bytes]) -> int:
+    process.send_signal(signal.SIGTERM)
+    try:
+        return process.wait(timeout=60)
+    except subprocess.TimeoutExpired:
+        process.kill()
+        return process.wait()
+
+
+async def wait_ready(api: FakeBotAPI, polls_before: int, process: subprocess.Popen[bytes]) -> None:
+    deadline = time.monotonic() + 60
+    while len(api.calls("getUpdates")) <= polls_before:
+        if process.poll() is not None:
+            raise RuntimeError(f"bot exited early with code {process.returncode}")
+        if time.monotonic() > deadline:
+            raise TimeoutError("bot did not start polling")
+        await asyncio.sleep(0.05)
+
+
+def button(message: dict[str, Any], label: str | None) -> str:
+    """The callback_data of the button with `label` (or the first button)."""
+    rows = (message.get("reply_markup") or {}).get("inline_keyboard", [])
+    for row in rows:
+        for b in row:
+            if label is None or b["text"] == label:
+                return b["callback_data"]
+    raise LookupError(f"no button {label!r} in {message.get('text', '')[:80]!r}")
+
+
+async def customer(
+    api: FakeBotAPI, replies: Replies, chat_id: int, code: str, echo: bool
+) -> list[float]:
+    """Play one customer's 8 turns; return each turn's latency in seconds."""
+    service = f"LD-{chat_id - 10_000:04d}"
+    script: list[tuple[str, str | None]] = [
+        ("text", f"/start {code}"),
+        ("text", QUESTION),
+        ("text", "/refund"),
+        ("press", f"{service} · 31,000원"),
+        ("press", "다음 진행"),
+        ("press", "서비스 불만"),
+        ("text", MESSAGE),
+        ("press", "취소/환불 신청"),
+    ]
+    queue = replies.queue(chat_id)
+    latencies: list[float] = []
+    last: dict[str, Any] | None = None
+    for kind, value in script:
+        started = time.perf_counter()
+        if kind == "text":
+            api.push_text(chat_id, str(value), user_id=chat_id)
+        else:
+            assert last is not None
+            data = button(last, None if echo else value)
+            api.push_callback(chat_id, last["message_id"], data, user_id=chat_id)
+        last = await asyncio.wait_for(queue.get(), TURN_TIMEOUT)
+        latencies.append(time.perf_counter() - started)
+    return latencies
+
+
+async def run_phase(
+    api: FakeBotAPI,
+    argv: list[str],
+    env: dict[str, str],
+    log: Path,
+    codes: list[str],
+    echo: bool,
+) -> dict[str, Any]:
+    loop = asyncio.get_running_loop()
+    replies = Replies(loop)
+    api.on_call(replies.listener)
+    process = start_process(argv, env, log)
+    try:
+        await wait_ready(api, len(api.calls("getUpdates")), process)
+        started = time.perf_counter()
+        per_customer = await asyncio.gather(
+            *(customer(api, replies, 10_000 + i, code, echo) for i, code in enumerate(codes))
+        )
+        wall = time.perf_counter() - started
+    finally:
+        exit_code = stop_process(process)
+    latencies = [x for c in per_customer for x in c]
+    return {
+        "turns": len(latencies),
+        "wall": wall,
+        "rate": len(latencies) / wall,
+        "p50": percentile(latencies, 50) * 1000,
+        "p99": percentile(latencies, 99) * 1000,
+        "exit": exit_code,
+    }
+
+
+async def main_async(n: int, rate: float, pool: int) -> int:
+    workdir = Path(tempfile.mkdtemp(prefix="helpdesk-load-"))
+    db_path = workdir / "load.db"
+    codes = await prepare(db_path, n)
+    env = {k: v for k, v in os.environ.items() if k != "TELEGRAM_BOT_TOKEN"}
+    env["PYTHONPATH"] = str(ROOT)
+    with FakeBotAPI(token=TOKEN) as api:
+        floor = await run_phase(
+            api,
+            [
+                sys.executable,
+                str(ROOT / "benchmarks" / "echo_bot.py"),
+                "--base-url",
+                api.base_url,
+                "--token",
+                TOKEN,
+                "--rate",
+                str(rate),
+            ],
+            env,
+            workdir / "echo.log",
+            codes,
+            echo=True,
+        )
+        bot_env = env | {
+            "HELPDESK_DB": str(db_path),
+            "HELPDESK_RATE_LIMIT_PER_SECOND": str(rate),
+            "HELPDESK_CONNECTION_POOL_SIZE": str(pool),
+        }
+        bot = await run_phase(
+            api,
+            [sys.executable, "-m", "bot.cli", "run", "--base-url", api.base_url, "--token", TOKEN],
+            bot_env,
+            workdir / "helpdesk.log",
+            codes,
+            echo=False,
+        )
+    db = await Database.open(db_path)
+    try:
+        requests = await Helpdesk(db, system_clock).list_requests()
+    finally:
+        await db.close()
+    per_customer = Counter(r.customer_id for r in requests)
+    exactly_once = sum(1 for i in range(n) if per_customer.get(f"load{i:04d}") == 1)
+    ratio = bot["rate"] / floor["rate"]
+    print(
+        f"load: {n} customers x 8 turns (4 texts, 4 button presses) at once; "
+        f"stand-in Bot API on 127.0.0.1; for both bots: rate limit {rate:g} msg/s, "
+        f"{pool} HTTP connections"
+    )
+    print(f"{'':<12}{'turns':>7}{'wall s':>9}{'turns/s':>10}{'p50 ms':>9}{'p99 ms':>9}")
+    for name, r in (("echo floor", floor), ("helpdesk", bot)):
+        print(
+            f"{name:<12}{r['turns']:>7}{r['wall']:>9.2f}{r['rate']:>10.1f}"
+            f"{r['p50']:>9.1f}{r['p99']:>9.1f}"
+        )
+    print(f"ratio helpdesk/floor turn rate: {ratio:.2f} (target >= {TARGET_RATIO:.2f})")
+    print(
+        f"requests filed: {len(requests)} of {n} expected; "
+        f"customers with exactly one: {exactly_once}"
+    )
+    print(f"logs: {workdir}")
+    ok = exactly_once == n and len(requests) == n and ratio >= TARGET_RATIO
+    ok = ok and floor["exit"] == 0 and bot["exit"] == 0
+    print("PASS" if ok else "FAIL")
+    return 0 if ok else 1
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--customers", type=int, default=200)
+    parser.add_argument("--rate", type=float, default=1000.0)
+    parser.add_argument("--pool", type=int, default=16)
+    args = parser.parse_args()
+    raise SystemExit(asyncio.run(main_async(args.customers, args.rate, args.pool)))
+
+
+if __name__ == "__main__":
+    main()
