@@ -12,6 +12,7 @@ import asyncio
 import getpass
 import json
 import os
+import sqlite3
 import sys
 from collections.abc import Awaitable, Callable, Sequence
 from datetime import date, datetime, time, timedelta
@@ -134,6 +135,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         return handler(args, settings)
     except HelpdeskError as exc:
         print(f"error: {exc}", file=sys.stderr)
+        return EXIT_ERROR
+    except sqlite3.Error as exc:
+        # Disk full, read-only file, locked for too long, not a database at all…
+        print(f"error: database {settings.db}: {exc}", file=sys.stderr)
         return EXIT_ERROR
     except KeyboardInterrupt:
         return 130

@@ -292,11 +292,6 @@ class TelegramChannel:
             # Let a round in progress finish: cancelled between Telegram accepting a message
             # and marking it sent, the notification would be claimed and sent again later.
             self._outbox_stop.set()
-            try:  # PROBE
-                self._outbox_task.cancel()
-                await self._outbox_task
-            except asyncio.CancelledError:
-                pass
             try:
                 await asyncio.wait_for(asyncio.shield(self._outbox_task), OUTBOX_STOP_SECONDS)
             except TimeoutError:

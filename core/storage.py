@@ -39,6 +39,7 @@ from core.models import (
 )
 
 BUSY_TIMEOUT_MS = 10_000
+BEGIN_ATTEMPTS = 3
 
 MIGRATIONS: tuple[str, ...] = (
     # 1: customers, services, requests + audit trail, link codes, chat links, dialogue state
@@ -190,7 +191,12 @@ class Database:
         self.cipher = cipher
 
     @classmethod
-    async def open(cls, path: str | Path, secret_key: bytes | None = None) -> Database:
+    async def open(
+        cls,
+        path: str | Path,
+        secret_key: bytes | None = None,
+        busy_timeout_ms: int = BUSY_TIMEOUT_MS,
+    ) -> Database:
         """Open (creating if needed) and migrate the database at `path`.
 
         Account numbers are encrypted with `secret_key`, or else with the key file beside the
@@ -212,7 +218,7 @@ class Database:
         conn.row_factory = sqlite3.Row
         db = cls(conn, path, cipher)
         try:
-            await conn.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
+            await conn.execute(f"PRAGMA busy_timeout = {int(busy_timeout_ms)}")
             await conn.execute("PRAGMA journal_mode = WAL")
             await conn.execute("PRAGMA foreign_keys = ON")
             await conn.execute("PRAGMA synchronous = NORMAL")
@@ -251,14 +257,31 @@ class Database:
     async def transaction(self) -> AsyncIterator[Tx]:
         """Run a block as one write transaction: all of it is stored, or none of it."""
         async with self._lock:
-            await self._conn.execute("BEGIN IMMEDIATE")
+            await self._begin_immediate()
             try:
                 yield Tx(self._conn, self.cipher)
             except BaseException:
-                await self._conn.execute("ROLLBACK")
+                # SQLite may already have rolled back (e.g. disk full); a second ROLLBACK
+                # would hide the real error behind "no transaction is active".
+                if self._conn.in_transaction:
+                    await self._conn.execute("ROLLBACK")
                 raise
             else:
                 await self._conn.execute("COMMIT")
+
+    async def _begin_immediate(self) -> None:
+        # SQLite's busy handler already waits busy_timeout for another writer; a writer that
+        # holds the lock longer than that (a long import, a backup) gets a few more chances
+        # before the caller sees "database is locked".
+        for attempt in range(1, BEGIN_ATTEMPTS + 1):
+            try:
+                await self._conn.execute("BEGIN IMMEDIATE")
+                return
+            except sqlite3.OperationalError as exc:
+                transient = "locked" in str(exc) or "busy" in str(exc)
+                if not transient or attempt == BEGIN_ATTEMPTS:
+                    raise
+                await asyncio.sleep(0.05 * attempt)
 
     @asynccontextmanager
     async def reading(self) -> AsyncIterator[Tx]:

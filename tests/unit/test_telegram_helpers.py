@@ -1,0 +1,88 @@
+"""The Telegram adapter's pure parts: splitting, merging, pacing, retrying, redacting."""
+
+from __future__ import annotations
+
+import logging
+
+import pytest
+from telegram.error import Forbidden, NetworkError, RetryAfter, TimedOut
+
+from bot import telegram as channel
+from bot.engine import Button, Reply
+from bot.telegram import FloodGuard, RedactingFilter, merge_replies, send_with_retry, split_text
+
+
+def test_long_text_is_split_at_line_breaks_within_the_limit():
+    text = "\n".join(f"{i:04d} " + "가" * 50 for i in range(200))
+    chunks = split_text(text, 4096)
+    assert len(chunks) > 1 and all(len(c) <= 4096 for c in chunks)
+    assert "\n".join(chunks) == text
+
+
+def test_a_single_line_longer_than_the_limit_is_cut_hard():
+    chunks = split_text("가" * 10_000, 4096)
+    assert [len(c) for c in chunks] == [4096, 4096, 1808]
+
+
+def test_replies_without_buttons_merge_into_the_next_one():
+    merged = merge_replies(
+        [Reply("a"), Reply("b", ((Button("x", "g:x"),),)), Reply("c"), Reply("d")]
+    )
+    assert [m.text for m in merged] == ["a\n\nb", "c\n\nd"]
+    assert merged[0].buttons[0][0].label == "x"
+
+
+def test_the_flood_guard_warns_once_then_drops_until_the_window_passes():
+    guard = FloodGuard(window=10, limit=3)
+    assert [guard.check(1, now=t) for t in (0, 1, 2)] == ["ok", "ok", "ok"]
+    assert guard.check(1, now=3) == "warn"
+    assert guard.check(1, now=4) == "drop"
+    assert guard.check(2, now=4) == "ok"  # another user is not affected
+    assert guard.check(1, now=12.5) == "ok"
+
+
+async def test_retry_after_is_waited_out_and_the_message_sent(monkeypatch):
+    waits: list[float] = []
+
+    async def fake_sleep(seconds: float) -> None:
+        waits.append(seconds)
+
+    monkeypatch.setattr(channel.asyncio, "sleep", fake_sleep)
+    outcomes: list[Exception | str] = [RetryAfter(3), TimedOut(), NetworkError("502"), "sent"]
+
+    async def call() -> str:
+        outcome = outcomes.pop(0)
+        if isinstance(outcome, Exception):
+            raise outcome
+        return outcome
+
+    assert await send_with_retry(call, "sendMessage") == "sent"
+    assert waits[0] == 3 and len(waits) == 3
+
+
+async def test_a_blocked_chat_is_not_retried():
+    calls = 0
+
+    async def call() -> None:
+        nonlocal calls
+        calls += 1
+        raise Forbidden("bot was blocked by the user")
+
+    with pytest.raises(Forbidden):
+        await send_with_retry(call, "sendMessage")
+    assert calls == 1
+
+
+def test_the_token_never_reaches_the_log(caplog):
+    token = "123456:SECRET-TOKEN"
+    logger = logging.getLogger("redaction-test")
+    handler = logging.Handler()
+    seen: list[str] = []
+    handler.emit = lambda record: seen.append(record.getMessage())  # type: ignore[method-assign]
+    handler.addFilter(RedactingFilter([token]))
+    logger.addHandler(handler)
+    try:
+        logger.warning("POST https://api.telegram.org/bot%s/getMe failed", token)
+    finally:
+        logger.removeHandler(handler)
+    assert seen == ["POST https://api.telegram.org/bot<redacted>/getMe failed"]
