@@ -44,6 +44,7 @@ _ANSWER_MARGIN = 8.0
 _CLARIFY_WINDOW = 16.0
 _MAX_CANDIDATES = 3
 # Very long inputs are cut so latency stays bounded; questions are short.
+MAX_QUESTION_CHARS = 1000
 _MAX_JAMO = 400
 
 # Vowel pairs that are neighbouring keys on the 2-set keyboard or sound alike: "취쇼", "환뷸".
@@ -315,7 +316,8 @@ class Matcher:
 
     def _run(self, text: str) -> tuple[MatchResult, dict[str, Any]]:
         """Shared implementation of match() and explain()."""
-        normalized = self._normalizer.normalize(text)
+        # A question is a few sentences; a pasted document must not cost seconds to normalise.
+        normalized = self._normalizer.normalize(text[:MAX_QUESTION_CHARS])
         comp = compact(normalized)
         jamo = to_jamo(comp)[:_MAX_JAMO]
         probe = _Probe(jamo, self._mask_protected(jamo), self._fuzzy_terms, self._min_cutoff)
