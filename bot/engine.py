@@ -848,17 +848,24 @@ class Engine:
         await self._step_to(turn, State.MESSAGE)
         return True
 
-    async def _step_message(self, turn: Turn, action: str, arg: str, text: str | None) -> bool:
-        if text is None:
-            return False
+    async def _required_text(self, turn: Turn, text: str) -> str | None:
+        """The cleaned message, or None after re-prompting for a blank or over-long one."""
         message = clean_message(text)
         if not message:
             await self._unusable(turn, texts.MESSAGE_BLANK)
-            return True
+            return None
         if len(message) > MESSAGE_LIMIT:
             await self._unusable(
                 turn, texts.MESSAGE_TOO_LONG.format(length=len(message), limit=MESSAGE_LIMIT)
             )
+            return None
+        return message
+
+    async def _step_message(self, turn: Turn, action: str, arg: str, text: str | None) -> bool:
+        if text is None:
+            return False
+        message = await self._required_text(turn, text)
+        if message is None:
             return True
         turn.data["message"] = message
         view = await self._service(turn)
@@ -1012,14 +1019,8 @@ class Engine:
     ) -> bool:
         if text is None:
             return False
-        message = clean_message(text)
-        if not message:
-            await self._unusable(turn, texts.MESSAGE_BLANK)
-            return True
-        if len(message) > MESSAGE_LIMIT:
-            await self._unusable(
-                turn, texts.MESSAGE_TOO_LONG.format(length=len(message), limit=MESSAGE_LIMIT)
-            )
+        message = await self._required_text(turn, text)
+        if message is None:
             return True
         turn.data["inquiry"] = dict(turn.data["inquiry"], message=message)
         if turn.data["inquiry"]["topic"] == "other_name_account":

@@ -522,16 +522,7 @@ class Tx:
         rows = await self._all(
             "SELECT * FROM request_events WHERE request_number = ? ORDER BY id", (number,)
         )
-        return [
-            AuditEvent(
-                request_number=r["request_number"],
-                at=datetime.fromisoformat(r["at"]),
-                actor=r["actor"],
-                action=r["action"],
-                detail=r["detail"],
-            )
-            for r in rows
-        ]
+        return [_event(r) for r in rows]
 
     def _request(self, row: sqlite3.Row) -> RefundRequest:
         account = None
@@ -812,16 +803,7 @@ class Tx:
             "SELECT * FROM request_events WHERE at >= ? AND at < ? ORDER BY id",
             (_iso(since), _iso(until)),
         )
-        return [
-            AuditEvent(
-                request_number=r["request_number"],
-                at=datetime.fromisoformat(r["at"]),
-                actor=r["actor"],
-                action=r["action"],
-                detail=r["detail"],
-            )
-            for r in rows
-        ]
+        return [_event(r) for r in rows]
 
     # dialogue state ---------------------------------------------------------------------
 
@@ -874,6 +856,16 @@ def _service(row: sqlite3.Row) -> Service:
         sms_sent=int(row["sms_sent"]),
         payment_method=PaymentMethod(row["payment_method"]),
         status=ServiceStatus(row["status"]),
+    )
+
+
+def _event(row: sqlite3.Row) -> AuditEvent:
+    return AuditEvent(
+        request_number=row["request_number"],
+        at=datetime.fromisoformat(row["at"]),
+        actor=row["actor"],
+        action=row["action"],
+        detail=row["detail"],
     )
 
 
