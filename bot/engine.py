@@ -299,7 +299,12 @@ class Engine:
             self._stop(turn)
             return
         if turn.state is State.IDLE:
-            if _START_REFUND.search(_squash(text)) and len(text) <= 30:
+            small_talk = _small_talk(text)
+            if small_talk == "greeting":
+                turn.say(texts.WELCOME, self._topic_buttons(with_refund=True))
+            elif small_talk == "thanks":
+                turn.say(texts.YOU_ARE_WELCOME)
+            elif _START_REFUND.search(_squash(text)) and len(text) <= 30:
                 await self._start_refund(turn)
             else:
                 await self._faq(turn, text)
@@ -1089,6 +1094,24 @@ class Engine:
         return texts.filed_bank(
             request.number, request.total, request.account.bank, request.account.masked_number
         )
+
+
+_GREETINGS = ("안녕", "하이", "hi", "hello", "반가워", "반갑습니다", "헬로")
+_THANKS = ("감사", "고마워", "고맙습니다", "땡큐", "thx", "thanks", "thankyou", "ㄱㅅ")
+
+
+def _small_talk(text: str) -> str | None:
+    """'greeting' or 'thanks' for a short message that is only that, else None."""
+    squashed = re.sub(r"[^\w가-힣ㄱ-ㅎ]", "", _squash(text).casefold())
+    squashed = re.sub(r"(요|용|여|합니다|해요|드려요|드립니다)$", "", squashed)
+    if not squashed or len(squashed) > 8:
+        return None
+    # NFKC turns compatibility jamo (ㄱㅅ) into conjoining ones: compare like with like.
+    if any(squashed.startswith(_squash(word)) for word in _GREETINGS):
+        return "greeting"
+    if any(squashed.startswith(_squash(word)) for word in _THANKS):
+        return "thanks"
+    return None
 
 
 def _mask_numbers(text: str) -> str:
