@@ -173,7 +173,9 @@ class RedactingFilter(logging.Filter):
         if record.exc_info and not record.exc_text:
             # Handlers format tracebacks after filters run, and PTB's InvalidToken message
             # quotes the token: format it here so the handler uses the redacted text.
-            record.exc_text = self.redact(logging.Formatter().formatException(record.exc_info))
+            record.exc_text = logging.Formatter().formatException(record.exc_info)
+        if record.exc_text:
+            record.exc_text = self.redact(record.exc_text)
         return True
 
 
@@ -244,7 +246,6 @@ class TelegramChannel:
         self.engine: Engine | None = None
         self.db: Database | None = None
         self.flood = FloodGuard()
-        self._groups_told: set[int] = set()
         self._outbox_task: asyncio.Task[None] | None = None
         self._outbox_stop = asyncio.Event()
 
@@ -325,29 +326,34 @@ class TelegramChannel:
             if base_url.rstrip("/").endswith("/bot"):
                 builder = builder.base_file_url(base_url.rstrip("/")[: -len("bot")] + "file/bot")
         app = builder.build()
-        private = filters.ChatType.PRIVATE
-        app.add_handler(MessageHandler(~private & filters.ALL, self.on_group_message))
+        # New messages only: an edited old message is not a new answer to the current step,
+        # so edits in private chats match no handler and are ignored.
+        private_new = filters.ChatType.PRIVATE & filters.UpdateType.MESSAGE
+        app.add_handler(MessageHandler(~filters.ChatType.PRIVATE, self.on_group_message))
         app.add_handler(CallbackQueryHandler(self.on_callback))
-        app.add_handler(MessageHandler(private & filters.TEXT, self.on_text))
-        app.add_handler(MessageHandler(private & ~filters.TEXT, self.on_other))
+        app.add_handler(MessageHandler(private_new & filters.TEXT, self.on_text))
+        app.add_handler(MessageHandler(private_new & ~filters.TEXT, self.on_other))
         app.add_error_handler(self.on_error)
         return app
 
     # handlers -------------------------------------------------------------------------------
 
-    def _admit(self, update: Update) -> str:
+    async def _refused(
+        self, update: Update, context: ContextTypes.DEFAULT_TYPE, chat_id: int
+    ) -> bool:
+        """Apply the per-user flood guard: True (after a one-time note) when over the limit."""
         user = update.effective_user
-        return self.flood.check(user.id) if user else "ok"
+        admitted = self.flood.check(user.id) if user else "ok"
+        if admitted == "warn":
+            await self._send(context, chat_id, [Reply(texts.FLOOD)])
+        return admitted != "ok"
 
     async def on_text(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         """A private text message (commands included)."""
         message = update.effective_message
         if message is None or message.text is None or self.engine is None:
             return
-        admitted = self._admit(update)
-        if admitted != "ok":
-            if admitted == "warn":
-                await self._send(context, message.chat_id, [Reply(texts.FLOOD)])
+        if await self._refused(update, context, message.chat_id):
             return
         replies = await self.engine.handle(
             f"{CHAT_PREFIX}{message.chat_id}", TextInput(message.text)
@@ -367,10 +373,7 @@ class TelegramChannel:
         message = query.message
         if not isinstance(message, Message) or message.chat.type != "private":
             return
-        admitted = self._admit(update)
-        if admitted != "ok":
-            if admitted == "warn":
-                await self._send(context, message.chat_id, [Reply(texts.FLOOD)])
+        if await self._refused(update, context, message.chat_id):
             return
         await self._mark_chosen(message, query.data or "")
         replies = await self.engine.handle(
@@ -381,7 +384,9 @@ class TelegramChannel:
     async def on_other(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         """Photos and files go to the engine (a 확인증 for an inquiry); the rest is refused."""
         message = update.effective_message
-        if message is None or self.engine is None or self._admit(update) != "ok":
+        if message is None or self.engine is None:
+            return
+        if await self._refused(update, context, message.chat_id):
             return
         upload = _upload_of(message)
         if upload is None:
@@ -393,9 +398,13 @@ class TelegramChannel:
     async def on_group_message(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         """The bot works in 1:1 chats only; say so once per group."""
         chat = update.effective_chat
-        if chat is None or chat.id in self._groups_told:
+        if chat is None or self.engine is None:
             return
-        self._groups_told.add(chat.id)
+        # Remembered in the database so a restart does not repeat the note in every group.
+        key = f"group_told:{chat.id}"
+        if await self.engine.helpdesk.get_setting(key) is not None:
+            return
+        await self.engine.helpdesk.set_setting(key, "1")
         await self._send(context, chat.id, [Reply(texts.PRIVATE_ONLY)])
 
     async def on_error(self, update: object, context: ContextTypes.DEFAULT_TYPE) -> None:
