@@ -48,6 +48,7 @@ from core.models import (
 from core.money import format_won
 from core.policy import Eligibility, NotActive, PastDeadline, RequestOpen, SmsUsed, quote
 from core.service import (
+    ACCOUNT_DIGITS_MIN,
     ConversationRecord,
     Helpdesk,
     ServiceView,
@@ -66,6 +67,7 @@ MAX_SAVE_ATTEMPTS = 5
 REASONS: tuple[Reason, ...] = tuple(Reason)
 TRANSCRIPT_TURNS = 10
 _KEPT_ACROSS_FLOWS = ("filed_flow", "filed_number", "filed_inquiry", "recent", "last_q")
+_INDEX = re.compile(r"[0-9]{1,3}")
 _LONG_NUMBER = re.compile(r"\d[\d\- ]{6,}\d")
 _STOP_WORDS = ("그만", "중단", "멈춰", "stop")
 _START_REFUND = re.compile(
@@ -220,6 +222,7 @@ class Engine:
         told that something went wrong and whether anything was filed, so one broken
         conversation cannot stop a channel.
         """
+        event = _valid_unicode(event)
         async with self._locks.hold(chat_id):
             turn: Turn | None = None
             try:
@@ -472,13 +475,13 @@ class Engine:
     async def _faq(self, turn: Turn, text: str) -> bool:
         """Answer free text from the knowledge base; return False when nothing fitted."""
         result = self.matcher.match(text[:MAX_MATCH_CHARS])
-        turn.data["last_q"] = text[:MAX_MATCH_CHARS]
+        turn.data["last_q"] = _mask_numbers(text[:MAX_MATCH_CHARS])
         await self.helpdesk.log_faq_event(
             chat_id=turn.chat_id,
             kind=result.decision,
             intent=result.intent,
-            text=text[:MAX_MATCH_CHARS],
-            normalized=result.normalized[:MAX_MATCH_CHARS],
+            text=turn.data["last_q"],
+            normalized=_mask_numbers(result.normalized[:MAX_MATCH_CHARS]),
         )
         if result.decision == "answer" and result.intent:
             await self._answer(turn, result.intent, asked=True)
@@ -820,7 +823,11 @@ class Engine:
 
     @staticmethod
     def _index(arg: str, size: int) -> int | None:
-        return int(arg) if arg.isdigit() and int(arg) < size else None
+        # ASCII digits only: "²".isdigit() is True but int("²") fails.
+        if not _INDEX.fullmatch(arg):
+            return None
+        index = int(arg)
+        return index if index < size else None
 
     async def _step_choose_service(
         self, turn: Turn, action: str, arg: str, text: str | None
@@ -855,7 +862,8 @@ class Engine:
 
     async def _required_text(self, turn: Turn, text: str) -> str | None:
         """The cleaned message, or None after re-prompting for a blank or over-long one."""
-        message = clean_message(text)
+        # An account number typed into free text would be stored and echoed in the clear.
+        message = _mask_numbers(clean_message(text))
         if not message:
             await self._unusable(turn, texts.MESSAGE_BLANK)
             return None
@@ -1115,7 +1123,34 @@ def _small_talk(text: str) -> str | None:
 
 
 def _mask_numbers(text: str) -> str:
-    return _LONG_NUMBER.sub(lambda m: mask_account_number(m.group(0)), text)
+    """Mask every run of 10 or more digits (account, card or phone numbers) but its last four."""
+
+    def mask(match: re.Match[str]) -> str:
+        run = match.group(0)
+        digits = sum(ch.isdigit() for ch in run)
+        return mask_account_number(run) if digits >= ACCOUNT_DIGITS_MIN else run
+
+    return _LONG_NUMBER.sub(mask, text)
+
+
+def _utf8(text: str) -> str:
+    # Lone surrogates (from a broken terminal or client) cannot be stored or sent; replace them.
+    return text.encode("utf-8", "replace").decode("utf-8")
+
+
+def _valid_unicode(event: Event) -> Event:
+    """The event with every string made valid UTF-8."""
+    if isinstance(event, TextInput):
+        return TextInput(_utf8(event.text))
+    if isinstance(event, Press):
+        return Press(_utf8(event.payload))
+    return Upload(
+        file_id=_utf8(event.file_id),
+        kind=_utf8(event.kind),
+        file_name=_utf8(event.file_name) if event.file_name else None,
+        mime_type=_utf8(event.mime_type) if event.mime_type else None,
+        size=event.size,
+    )
 
 
 def _squash(text: str) -> str:
