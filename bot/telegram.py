@@ -289,6 +289,9 @@ class TelegramChannel:
 
     async def post_stop(self, app: Application) -> None:
         """Stop delivering notifications (in-flight updates have finished by now)."""
+        await self._stop_outbox()
+
+    async def _stop_outbox(self) -> None:
         if self._outbox_task is not None:
             # Let a round in progress finish: cancelled between Telegram accepting a message
             # and marking it sent, the notification would be claimed and sent again later.
@@ -303,6 +306,8 @@ class TelegramChannel:
 
     async def post_shutdown(self, app: Application) -> None:
         """Close the database after every in-flight update has finished."""
+        # A start that failed after post_init (e.g. setWebhook refused) never calls post_stop.
+        await self._stop_outbox()
         if self.db is not None:
             await self.db.close()
             self.db = None
@@ -519,6 +524,13 @@ def run_telegram(settings: Settings, args: argparse.Namespace) -> int:
         print(
             "error: no Telegram bot token: set TELEGRAM_BOT_TOKEN or pass --token "
             "(create a bot with @BotFather)",
+            file=sys.stderr,
+        )
+        return 2
+    if args.webhook_url and not args.webhook_url.startswith("https://"):
+        print(
+            "error: --webhook-url must be an https:// URL (Telegram only calls https; "
+            "terminate TLS in a reverse proxy that forwards to --listen/--port)",
             file=sys.stderr,
         )
         return 2
