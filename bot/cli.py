@@ -89,7 +89,8 @@ def build_parser() -> argparse.ArgumentParser:
         if name != "show":
             p.add_argument("--agent", help="your name for the audit trail (default: $USER)")
         if name == "reject":
-            p.add_argument("--reason", required=True, help="why, in Korean: the customer reads it")
+            p.add_argument("reason_text", nargs="?", metavar="REASON", help="same as --reason")
+            p.add_argument("--reason", help="why, in Korean: the customer reads it (required)")
 
     inq = sub.add_parser("inquiries", parents=[common], help="customer-centre hand-offs")
     isub = inq.add_subparsers(dest="action", required=True, metavar="ACTION")
@@ -353,7 +354,10 @@ def _cmd_requests(args: argparse.Namespace, settings: Settings) -> int:
             if args.action == "approve":
                 await helpdesk.approve(args.id, agent)
             elif args.action == "reject":
-                await helpdesk.reject(args.id, agent, args.reason)
+                reason = args.reason or args.reason_text
+                if not reason:
+                    raise InvalidInput("a rejection needs a reason: --reason TEXT")
+                await helpdesk.reject(args.id, agent, reason)
             else:
                 await helpdesk.mark_refunded(args.id, agent)
             request, events = await helpdesk.show_request(args.id)

@@ -53,15 +53,16 @@ def to_event(line: str, buttons: list[Button]) -> Event:
 
 
 async def _prepare(settings: Settings, chat_id: str, customer_id: str | None) -> Engine | None:
-    fresh = not settings.db.exists()
     db = await Database.open(settings.db, settings.secret_key_bytes())
     helpdesk = Helpdesk(db, system_clock)
-    if fresh:
+    # "Fresh" means no customers yet, not "no file": another command (requests list, link…)
+    # may already have created an empty database.
+    if not await helpdesk.has_customers():
         await load_demo(helpdesk)
         if customer_id is None:
             customer_id = DEMO_CUSTOMER
         print(
-            f"(새 데이터베이스 {settings.db} 에 데모 데이터를 넣었어요.)",
+            f"(데이터베이스 {settings.db} 에 데모 데이터를 넣었어요.)",
             file=sys.stderr,
         )
     if customer_id is not None:

@@ -186,6 +186,11 @@ class Helpdesk:
 
     # customers and services -----------------------------------------------------------------
 
+    async def has_customers(self) -> bool:
+        """Whether any customer has been imported yet."""
+        async with self.db.reading() as tx:
+            return await tx.has_customers()
+
     async def get_customer(self, customer_id: str) -> Customer:
         """Return a customer or raise NotFound."""
         async with self.db.reading() as tx:

@@ -336,6 +336,10 @@ class Tx:
 
     # customers and services -------------------------------------------------------------
 
+    async def has_customers(self) -> bool:
+        """Whether the customers table has any row."""
+        return await self._one("SELECT 1 FROM customers LIMIT 1") is not None
+
     async def get_customer(self, customer_id: str) -> Customer | None:
         """Return the customer with this id, or None."""
         row = await self._one("SELECT id, name FROM customers WHERE id = ?", (customer_id,))
