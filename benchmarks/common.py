@@ -54,3 +54,20 @@ def percentile(values: list[float], q: float) -> float:
         return float("nan")
     rank = max(0, min(len(ordered) - 1, round(q / 100 * len(ordered) + 0.5) - 1))
     return ordered[rank]
+
+
+def customer_script(code: str, service_id: str) -> list[tuple[str, str]]:
+    """One customer's 8 turns: link, ask, start, choose, next, reason, message, confirm.
+
+    Each turn is ("text", what is typed) or ("press", the label of the button pressed).
+    """
+    return [
+        ("text", f"/start {code}"),
+        ("text", QUESTION),
+        ("text", "/refund"),
+        ("press", f"{service_id} · 31,000원"),
+        ("press", "다음 진행"),
+        ("press", "서비스 불만"),
+        ("text", MESSAGE),
+        ("press", "취소/환불 신청"),
+    ]

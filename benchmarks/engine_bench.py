@@ -18,7 +18,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from benchmarks.common import MESSAGE, QUESTION, percentile, prepare  # noqa: E402
+from benchmarks.common import QUESTION, customer_script, percentile, prepare  # noqa: E402
 from bot.engine import Engine, Press, Reply, TextInput  # noqa: E402
 from core.calendar import system_clock  # noqa: E402
 from core.service import Helpdesk  # noqa: E402
@@ -40,16 +40,7 @@ async def customer(engine: Engine, index: int, code: str) -> list[float]:
     """Play one customer's turns; return their latencies in seconds."""
     chat = f"bench:{index}"
     service = f"LD-{index:04d}"
-    steps: list[tuple[str, str]] = [
-        ("text", f"/start {code}"),
-        ("text", QUESTION),
-        ("text", "/refund"),
-        ("press", f"{service} · 31,000원"),
-        ("press", "다음 진행"),
-        ("press", "서비스 불만"),
-        ("text", MESSAGE),
-        ("press", "취소/환불 신청"),
-    ]
+    steps = customer_script(code, service)
     replies: list[Reply] = []
     latencies = []
     for kind, value in steps:

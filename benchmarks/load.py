@@ -32,7 +32,7 @@ from typing import Any
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from benchmarks.common import MESSAGE, QUESTION, percentile, prepare  # noqa: E402
+from benchmarks.common import customer_script, percentile, prepare  # noqa: E402
 from core.calendar import system_clock  # noqa: E402
 from core.service import Helpdesk  # noqa: E402
 from core.storage import Database  # noqa: E402
@@ -98,16 +98,7 @@ async def customer(
 ) -> list[float]:
     """Play one customer's 8 turns; return each turn's latency in seconds."""
     service = f"LD-{chat_id - 10_000:04d}"
-    script: list[tuple[str, str | None]] = [
-        ("text", f"/start {code}"),
-        ("text", QUESTION),
-        ("text", "/refund"),
-        ("press", f"{service} · 31,000원"),
-        ("press", "다음 진행"),
-        ("press", "서비스 불만"),
-        ("text", MESSAGE),
-        ("press", "취소/환불 신청"),
-    ]
+    script = customer_script(code, service)
     queue = replies.queue(chat_id)
     latencies: list[float] = []
     last: dict[str, Any] | None = None
