@@ -172,6 +172,7 @@ class _KeyedLocks:
 
     @asynccontextmanager
     async def hold(self, key: str) -> Any:
+        """Hold the lock of `key` for the duration of the block."""
         lock, users = self._locks.get(key, (asyncio.Lock(), 0))
         self._locks[key] = (lock, users + 1)
         try:
