@@ -67,6 +67,9 @@ _WORD_DURATIONS = {
     "한주": 7, "여드레": 8, "아흐레": 9, "열흘": 10, "보름": 15, "두주": 14, "이주일": 14,
     "이주전": 14, "세주": 21, "삼주": 21, "한달": 30, "두달": 60, "세달": 90, "석달": 90,
     "넉달": 120, "반년": 180, "일년": 365,
+    # Sino-Korean numerals written out ("칠일 넘으면"), as customers sometimes type them.
+    "칠일": 7, "팔일": 8, "구일": 9, "십일": 10, "십사일": 14, "십오일": 15, "이십일": 20,
+    "삼십일": 30, "한달반": 45,
 }
 _WORD_DURATION = re.compile("|".join(sorted(_WORD_DURATIONS, key=len, reverse=True)))
 # What follows a duration when it means "more than that has passed".
