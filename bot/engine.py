@@ -66,7 +66,14 @@ MAX_MATCH_CHARS = 300
 MAX_SAVE_ATTEMPTS = 5
 REASONS: tuple[Reason, ...] = tuple(Reason)
 TRANSCRIPT_TURNS = 10
-_KEPT_ACROSS_FLOWS = ("filed_flow", "filed_number", "filed_inquiry", "recent", "last_q")
+_KEPT_ACROSS_FLOWS = (
+    "filed_flow",
+    "filed_number",
+    "filed_inquiry",
+    "recent",
+    "last_q",
+    "shown",
+)
 _INDEX = re.compile(r"[0-9]{1,3}")
 _LONG_NUMBER = re.compile(r"\d[\d\- ]{6,}\d")
 _STOP_WORDS = ("그만", "중단", "멈춰", "stop")
@@ -273,10 +280,13 @@ class Engine:
     @staticmethod
     def _record(turn: Turn, event: Event) -> None:
         """Keep the last turns for a hand-off (account numbers masked)."""
+        shown = dict(turn.data.get("shown", {}))
         if isinstance(event, TextInput):
             said = event.text.strip()[:200]
         elif isinstance(event, Press):
-            said = "(버튼 선택)"
+            # The label the customer saw, so the agent reads "[서비스 불만]", not a payload.
+            label = shown.get(event.payload)
+            said = f"[{label}]" if label else "(버튼 선택)"
         else:
             said = f"({event.kind} 첨부)"
         recent = list(turn.data.get("recent", []))
@@ -285,6 +295,9 @@ class Engine:
             first_line = turn.replies[0].text.strip().split("\n", 1)[0][:120]
             recent.append(f"봇: {_mask_numbers(first_line)}")
         turn.data["recent"] = recent[-TRANSCRIPT_TURNS:]
+        buttons = {b.payload: b.label for r in turn.replies for b in r.flat_buttons()}
+        if buttons:
+            turn.data["shown"] = buttons
 
     # dispatch ---------------------------------------------------------------------------------
 

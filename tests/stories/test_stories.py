@@ -23,6 +23,7 @@ A story file:
     inquiries = 1                     # customer-centre inquiries filed
     inquiry_attachments = ["file id"] # file ids attached to them
     inquiry_context = ["fragment"]    # fragments of the first inquiry's context for the agent
+    inquiry_transcript = ["fragment"] # in its last turns (and inquiry_transcript_absent)
 """
 
 from __future__ import annotations
@@ -134,6 +135,11 @@ async def test_story(path: Path, tmp_path: Path) -> None:
             assert attached == end["inquiry_attachments"]
         for fragment in end.get("inquiry_context", []):
             assert fragment in inquiries[0].context, inquiries[0].context
+        transcript = "\n".join(inquiries[0].transcript) if inquiries else ""
+        for fragment in end.get("inquiry_transcript", []):
+            assert fragment in transcript, transcript
+        for fragment in end.get("inquiry_transcript_absent", []):
+            assert fragment not in transcript, transcript
         for request in requests:
             _, events = await engine.helpdesk.show_request(request.number)
             assert events and events[0].action == "submitted", "a request without its trail"
