@@ -382,6 +382,20 @@ def test_group_messages_get_one_private_only_note(shared: Harness):
     assert len(texts) == 1 and "1:1 채팅에서만" in texts[0]
 
 
+def test_a_button_whose_answer_telegram_refuses_as_too_old_still_works(shared: Harness):
+    chat = Chat(shared, 16001)
+    chat.say(Q_SMS, ANSWERS[Q_SMS])
+    message_id, data = chat.button("👍 도움이 됐어요")
+    # Hold the bot's answerCallbackQuery long enough to expire the query meanwhile, as a press
+    # from before a restart would be.
+    shared.api.delay_next("answerCallbackQuery", 0.5)
+    since = len(chat.messages())
+    query_id = shared.api.push_callback(16001, message_id, data)
+    shared.api.expire_callback(query_id)
+    chat.wait_new(since, ("의견 감사해요",))
+    shared.wait(lambda: "callback answer refused" in shared.logs(), "the refusal to be logged")
+
+
 def test_a_reply_longer_than_telegram_allows_is_split(shared: Harness):
     # A customer with 80 eligible services: the service list is longer than 4,096 characters.
     chat = Chat(shared, 15001)
