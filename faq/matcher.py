@@ -77,7 +77,16 @@ _OVER_AFTER = re.compile(
     r"^(?:이|가|을|를|도|은|는|나|이나|째|정도|좀|조금|더|쯤|가량|훨씬)*"
     r"(?:넘|지나|지났|지난|이후|후|초과|경과|이상)"
 )
-_WITHIN_AFTER = re.compile(r"^(?:이|가|도)*(?:이내|안에|안으로|내에|내로|이전)")
+_WITHIN_AFTER = re.compile(
+    r"^(?:이|가|도)*(?:이내|안에|안으로|내에|내로|이전|미만)"
+    # "7일 안 지났는데", "일주일도 안 됐는데", "아직 7일 못 넘었어요": not yet over.
+    r"|^(?:이|가|도|은|는)*(?:안|못)(?:지났|지나|됐|되|넘)"
+)
+# After "N일", what makes it a length of time rather than a calendar date ("25일에 결제").
+_DAYS_AS_DURATION = re.compile(
+    r"^(?:이|가|을|를|도|은|는|나|이나|정도|좀|조금|더|쯤|가량|훨씬|이나)*"
+    r"(?:전|째|됐|되|지나|지났|지난|넘|동안|경과|초과|이상|이내|안|내|미만|이후|후|만에)"
+)
 # Sentence endings shared by every phrasing; removed before similarity so content decides.
 _ENDINGS = re.compile(
     r"(?:어떻게)?(?:하나요|하죠|해요|되나요|돼요|되죠|할까요|인가요|나요|까요|가요|죠|습니다|"
@@ -180,8 +189,14 @@ def _elapsed(normalized: str, limit: int) -> str | None:
     comp = compact(normalized)
     found: list[str | None] = []
     for match in _DIGIT_DURATION.finditer(normalized):
+        tail = compact(normalized[match.end() : match.end() + 12])
+        if match.group(2) == "일" and (
+            normalized[: match.start()].rstrip().endswith("월")
+            or not _DAYS_AS_DURATION.match(tail)
+        ):
+            continue  # "11월 24일", "25일에 결제했는데": a date, not days elapsed
         days = int(match.group(1)) * _UNIT_DAYS[match.group(2)]
-        found.append(_classify(days, compact(normalized[match.end() : match.end() + 12]), limit))
+        found.append(_classify(days, tail, limit))
     for match in _WORD_DURATION.finditer(comp):
         days = _WORD_DURATIONS[match.group(0)]
         found.append(_classify(days, comp[match.end() : match.end() + 8], limit))

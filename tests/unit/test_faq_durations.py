@@ -25,3 +25,17 @@ def test_a_written_out_duration_past_seven_days_is_past_deadline(matcher, questi
 def test_a_written_out_duration_within_seven_days_is_not_past_deadline(matcher):
     result = matcher.match("칠일 이내면 취소되나요")
     assert result.intent != "past_deadline"
+
+
+@pytest.mark.parametrize(
+    "question",
+    [
+        "25일에 결제했는데 환불되나요",
+        "11월 24일에 신청했는데 취소 가능한가요?",
+        "아직 7일 안 지났는데 환불 가능해요?",
+        "일주일도 안 됐는데 취소 되나요",
+    ],
+)
+def test_a_calendar_date_or_a_time_not_yet_passed_is_not_past_deadline(matcher, question):
+    """Told "past the deadline", a customer inside the 7 days would not cancel themselves."""
+    assert matcher.match(question).intent != "past_deadline"
