@@ -44,7 +44,7 @@ def render(replies: list[Reply]) -> tuple[str, list[Button]]:
 def to_event(line: str, buttons: list[Button]) -> Event:
     """A typed number or exact button label presses that button; anything else is text."""
     text = line.strip()
-    if text.isdigit() and 1 <= int(text) <= len(buttons):
+    if text.isascii() and text.isdigit() and 1 <= int(text) <= len(buttons):
         return Press(buttons[int(text) - 1].payload)
     for button in buttons:
         if text == button.label:
@@ -94,12 +94,15 @@ async def chat_loop(engine: Engine, chat_id: str, stdin: TextIO, stdout: TextIO)
 
     async def show_notification(target: str, reply: Reply) -> None:
         # Only this terminal user's notifications are claimed, so `target` is always ours.
-        text, _ = render([reply])
+        nonlocal buttons
+        text, offered = render([reply])
         stdout.write(f"🔔 {text}\n")
         stdout.flush()
+        if offered:
+            buttons = offered  # printed last, so the numbers refer to them
 
     # Notifications of agents' decisions (helpdesk requests approve …) arrive between turns.
-    deliverer = OutboxDeliverer(engine.helpdesk, chat_id, show_notification)
+    deliverer = OutboxDeliverer(engine.helpdesk, chat_id, show_notification, exact=True)
     while True:
         await deliverer.deliver_due()
         if interactive:

@@ -26,7 +26,7 @@ from datetime import timedelta
 from typing import Any
 
 from bot import texts
-from bot.flow import FLOW_STATES, State, allowed
+from bot.flow import FLOW_STATES, FREE_TEXT_STATES, State, allowed
 from core.calendar import mycash_credit_window, today_kst
 from core.errors import (
     AlreadyOpen,
@@ -75,8 +75,14 @@ _KEPT_ACROSS_FLOWS = (
     "shown",
 )
 _INDEX = re.compile(r"[0-9]{1,3}")
+# A link code as `helpdesk link` issues it (secrets.token_urlsafe(16): 22 url-safe characters).
+_LINK_CODE = re.compile(r"[A-Za-z0-9_-]{22}")
+_CODE_LIKE = re.compile(r"(?<![A-Za-z0-9_-])[A-Za-z0-9_-]{20,}(?![A-Za-z0-9_-])")
 _LONG_NUMBER = re.compile(r"\d[\d\- ]{6,}\d")
 _STOP_WORDS = ("그만", "중단", "멈춰", "stop")
+_STOP_COMMANDS = frozenset(
+    {"그만", "그만하기", "그만할래요", "중단", "멈춰", "stop", "취소할래요그만"}
+)
 _START_REFUND = re.compile(
     r"(환불|취소|해지)\s*(신청|접수|진행)\s*(할래|할게|하고\s*싶|해\s*주|하겠|부탁|ㄱ|요$|$)"
     r"|^(환불|취소|해지)\s*(해\s*주세요|해줘|할래요|할게요)$"
@@ -290,7 +296,7 @@ class Engine:
         else:
             said = f"({event.kind} 첨부)"
         recent = list(turn.data.get("recent", []))
-        recent.append(f"고객: {_mask_numbers(said)}")
+        recent.append(f"고객: {_redact(said)}")
         if turn.replies:
             first_line = turn.replies[0].text.strip().split("\n", 1)[0][:120]
             recent.append(f"봇: {_mask_numbers(first_line)}")
@@ -312,7 +318,7 @@ class Engine:
         if text.startswith("/"):
             await self._on_command(turn, text)
             return
-        if turn.state in FLOW_STATES and self._is_stop_phrase(text):
+        if turn.state in FLOW_STATES and self._is_stop_phrase(text, turn.state):
             self._stop(turn)
             return
         if turn.state is State.IDLE:
@@ -321,6 +327,8 @@ class Engine:
                 turn.say(texts.WELCOME, self._topic_buttons(with_refund=True))
             elif small_talk == "thanks":
                 turn.say(texts.YOU_ARE_WELCOME)
+            elif _LINK_CODE.fullmatch(text):
+                await self._link(turn, text)  # a pasted code without "/link"
             elif _START_REFUND.search(_squash(text)) and len(text) <= 30:
                 await self._start_refund(turn)
             else:
@@ -329,8 +337,12 @@ class Engine:
         await self._on_flow_text(turn, text)
 
     @staticmethod
-    def _is_stop_phrase(text: str) -> bool:
-        squashed = _squash(text).casefold()
+    def _is_stop_phrase(text: str, state: State) -> bool:
+        """ "그만", "취소할래요 그만"… stop a flow; at a free-text step only the bare command does,
+        because "사업 중단합니다" there is the customer's message, not a command."""
+        squashed = re.sub(r"[^\w]", "", _squash(text).casefold())
+        if state in FREE_TEXT_STATES:
+            return squashed in _STOP_COMMANDS
         return len(squashed) <= 12 and any(word in squashed for word in _STOP_WORDS)
 
     async def _on_command(self, turn: Turn, text: str) -> None:
@@ -425,8 +437,9 @@ class Engine:
             turn.say(texts.STALE_BUTTON_IDLE, self._topic_buttons(with_refund=True))
 
     def _stop(self, turn: Turn) -> None:
+        inquiry = turn.state in (State.INQUIRY_MESSAGE, State.INQUIRY_ATTACH)
         turn.reset()
-        turn.say(texts.STOPPED)
+        turn.say(texts.INQUIRY_STOPPED if inquiry else texts.STOPPED)
 
     async def _continue(self, turn: Turn) -> None:
         prompt = await self._prompt(turn)
@@ -489,13 +502,13 @@ class Engine:
     async def _faq(self, turn: Turn, text: str) -> bool:
         """Answer free text from the knowledge base; return False when nothing fitted."""
         result = self.matcher.match(text[:MAX_MATCH_CHARS])
-        turn.data["last_q"] = _mask_numbers(text[:MAX_MATCH_CHARS])
+        turn.data["last_q"] = _redact(text[:MAX_MATCH_CHARS])
         await self.helpdesk.log_faq_event(
             chat_id=turn.chat_id,
             kind=result.decision,
             intent=result.intent,
             text=turn.data["last_q"],
-            normalized=_mask_numbers(result.normalized[:MAX_MATCH_CHARS]),
+            normalized=_redact(result.normalized[:MAX_MATCH_CHARS]),
         )
         if result.decision == "answer" and result.intent:
             await self._answer(turn, result.intent, asked=True)
@@ -678,8 +691,8 @@ class Engine:
             buttons = []
             for index, service_id in enumerate(turn.data["options"]):
                 view = views.get(service_id)
-                if view is None:
-                    continue
+                if view is None or not view.eligibility.eligible:
+                    continue  # e.g. the day ended while the list was open
                 total = quote(view.service).total
                 lines.append(
                     "• " + texts.eligible_line(service_id, total, view.eligibility.last_day)
@@ -756,13 +769,7 @@ class Engine:
             if typed and _norm_label(button.label) == typed:
                 await self._on_press(turn, button.payload)
                 return
-        if turn.state in (
-            State.MESSAGE,
-            State.BANK,
-            State.ACCOUNT,
-            State.HOLDER,
-            State.INQUIRY_MESSAGE,
-        ):
+        if turn.state in FREE_TEXT_STATES:
             await self._on_step(turn, "text", "", text)
             return
         # Buttons were expected: a question still gets its answer, then the step again.
@@ -827,7 +834,9 @@ class Engine:
             State.INQUIRY_ATTACH: State.INQUIRY_MESSAGE,
         }
         if turn.state is State.CONFIRM:
-            target = State.HOLDER if "holder" in turn.data else State.MESSAGE
+            view = await self._service(turn)
+            bank = view is not None and view.service.payment_method is PaymentMethod.BANK_TRANSFER
+            target = State.HOLDER if bank else State.MESSAGE
         elif turn.state in previous:
             target = previous[turn.state]
         else:
@@ -851,6 +860,8 @@ class Engine:
         if index is None:
             return False
         turn.data["service"] = options[index]
+        for stale in ("bank", "account", "holder", "typed_holder"):
+            turn.data.pop(stale, None)
         view = await self._service(turn)
         if view is None or not view.eligibility.eligible:
             turn.data.pop("service", None)
@@ -908,7 +919,9 @@ class Engine:
             bank = texts.BANKS[index]
         elif text is not None:
             bank = clean_message(text).replace("\n", " ")
-            if not 2 <= len(bank) <= 20 or not any(ch.isalpha() for ch in bank):
+            # Digits mean an account number typed with the bank ("신한 110…"): the bank field is
+            # neither masked nor encrypted, so the number must go to its own step.
+            if not 2 <= len(bank) <= 20 or any(ch.isdigit() for ch in bank):
                 await self._unusable(turn, texts.BANK_INVALID)
                 return True
         else:
@@ -994,8 +1007,10 @@ class Engine:
             turn.say("\n".join(lines), ((self._contact_button(),),))
             return True
         except InvalidAccount:
-            turn.say(texts.ACCOUNT_INVALID)
-            await self._step_to(turn, State.ACCOUNT)
+            # The customer's name or the service's payment method changed since the account
+            # was entered (a re-import): take the account details again from the bank.
+            turn.say(texts.ACCOUNT_RECHECK)
+            await self._step_to(turn, State.BANK)
             return True
         turn.reset()
         turn.data.update(filed_flow=flow, filed_number=request.number)
@@ -1134,6 +1149,11 @@ def _small_talk(text: str) -> str | None:
     if any(squashed.startswith(_squash(word)) for word in _THANKS):
         return "thanks"
     return None
+
+
+def _redact(text: str) -> str:
+    """Text safe to keep for agents and analysis: long numbers masked, code-like tokens hidden."""
+    return _CODE_LIKE.sub("[코드]", _mask_numbers(text))
 
 
 def _mask_numbers(text: str) -> str:

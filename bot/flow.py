@@ -37,13 +37,18 @@ TRANSITIONS: dict[State, frozenset[State]] = {
     State.BANK: frozenset({State.ACCOUNT, State.MESSAGE}),
     State.ACCOUNT: frozenset({State.HOLDER, State.BANK}),
     State.HOLDER: frozenset({State.CONFIRM, State.ACCOUNT, State.INQUIRY_MESSAGE}),
-    State.CONFIRM: frozenset({State.HOLDER, State.MESSAGE}),
+    State.CONFIRM: frozenset({State.HOLDER, State.MESSAGE, State.BANK}),
     State.INQUIRY_MESSAGE: frozenset({State.INQUIRY_ATTACH}),
     State.INQUIRY_ATTACH: frozenset({State.INQUIRY_MESSAGE}),
 }
 
 FLOW_STATES = frozenset(TRANSITIONS) - {State.IDLE}
 """States inside a flow (refund or inquiry), where /cancel and the back button mean something."""
+
+FREE_TEXT_STATES = frozenset(
+    {State.MESSAGE, State.BANK, State.ACCOUNT, State.HOLDER, State.INQUIRY_MESSAGE}
+)
+"""Steps whose answer is typed text, so a typed sentence is an answer, not a question."""
 
 
 def allowed(source: State, target: State) -> bool:

@@ -69,7 +69,7 @@ def backoff(attempts: int) -> timedelta:
 
 
 class OutboxDeliverer:
-    """Sends one channel's due notifications."""
+    """Sends one channel's due notifications (or, with exact=True, one chat's)."""
 
     def __init__(
         self,
@@ -77,9 +77,12 @@ class OutboxDeliverer:
         chat_prefix: str,
         send: Send,
         is_permanent: Callable[[Exception], bool] = lambda exc: False,
+        *,
+        exact: bool = False,
     ) -> None:
         self.helpdesk = helpdesk
         self.chat_prefix = chat_prefix
+        self.exact = exact
         self.send = send
         self.is_permanent = is_permanent
 
@@ -87,7 +90,9 @@ class OutboxDeliverer:
         """Deliver every notification that is due now; return how many were sent."""
         sent = 0
         while True:
-            items = await self.helpdesk.claim_notifications(self.chat_prefix, LEASE)
+            items = await self.helpdesk.claim_notifications(
+                self.chat_prefix, LEASE, exact=self.exact
+            )
             if not items:
                 return sent
             for item in items:

@@ -71,19 +71,20 @@ FALLBACK = (
 )
 CLARIFY = "혹시 이 중 어떤 질문이신가요?"
 CONTACT = (
-    "고객센터 문의는 나의서비스관리의 1:1문의게시판에 남겨 주세요. 담당자가 확인 후 답변드려요.\n"
+    "고객센터(1:1문의게시판)로 문의해 주세요. 담당자가 확인 후 답변드려요.\n"
     "• 7일이 지난 서비스의 취소\n"
     "• SMS를 사용한 서비스의 부분 환불 심사\n"
     "• 다른 분 명의 계좌로의 환불 (확인증 첨부)"
 )
 NOT_UNDERSTOOD = "죄송해요, 이해하지 못했어요."
 STALE_BUTTON = "지금 단계의 버튼이 아니에요. 아래에서 다시 골라 주세요."
-STALE_BUTTON_IDLE = "이미 지난 버튼이에요. 필요한 내용을 다시 말씀해 주세요."
+STALE_BUTTON_IDLE = "지금은 사용할 수 없는 버튼이에요. 필요한 내용을 다시 말씀해 주세요."
 NOTHING_TO_CANCEL = "진행 중인 신청 절차가 없어요."
 STOPPED = (
     "신청을 그만두었어요. 접수된 내용은 없어요. 필요하시면 언제든 /refund 로 다시 시작해 주세요."
 )
-EXPIRED = "이전 신청 진행이 {minutes}분 동안 멈춰 있어 종료했어요. 접수된 내용은 없어요."
+EXPIRED = "{minutes}분 동안 입력이 없어 진행 중이던 신청을 종료했어요. 접수된 내용은 없어요."
+INQUIRY_STOPPED = "문의 작성을 그만두었어요. 접수된 내용은 없어요."
 CONTINUE_PROMPT = "신청을 계속하시려면 아래에서 선택해 주세요."
 LADDER = (
     "입력이 잘 전달되지 않는 것 같아요. 신청을 그만두시거나 고객센터로 문의해 주세요.\n"
@@ -172,7 +173,7 @@ def breakdown(service_id: str, fee: int, charge: int, destination: str, last_day
 
 
 DEST_MYCASH = "마이캐쉬 적립 (담당자 확인 후 영업일 기준 약 3-7일)"
-DEST_BANK = "입력하신 계좌로 입금 (가입자 명의 계좌만 가능)"
+DEST_BANK = "환불받으실 계좌로 입금 (가입자 명의 계좌만 가능)"
 ASK_REASON = "취소/환불 사유를 선택해 주세요. (필수)"
 ASK_MESSAGE = "남기실 말씀을 입력해 주세요. (필수, {limit:,}자 이내)"
 MESSAGE_BLANK = "남기실 말씀은 꼭 입력해 주셔야 해요. 취소 사유를 짧게 적어 주세요."
@@ -181,8 +182,11 @@ ASK_BANK = (
     "실시간계좌이체로 결제하셔서 환불받을 계좌가 필요해요.\n"
     "은행을 선택하시거나 은행 이름을 입력해 주세요."
 )
-BANK_INVALID = "은행 이름을 다시 입력해 주세요. (예: 신한은행)"
+BANK_INVALID = "은행 이름만 입력해 주세요. (예: 신한은행) 계좌번호는 다음 단계에서 따로 받을게요."
 ASK_ACCOUNT = "계좌번호를 입력해 주세요. 숫자와 - 만 쓸 수 있어요. (예: 123-456-789012)"
+ACCOUNT_RECHECK = (
+    "가입자 정보가 바뀌어 입력하신 계좌로는 접수할 수 없어요. 환불받으실 계좌를 다시 입력해 주세요."
+)
 ACCOUNT_INVALID = "계좌번호 형식이 맞지 않아요. 숫자 10~16자리(- 포함 가능)로 입력해 주세요."
 ASK_HOLDER = "예금주 이름을 입력해 주세요. 가입자 명의와 같은 계좌로만 환불할 수 있어요."
 HOLDER_MISMATCH = (
@@ -329,7 +333,7 @@ def notify_approved_mycash(number: str, total: int, first: date, last: date) -> 
     """An agent approved a MyCash refund."""
     return (
         f"취소/환불 신청({number})이 승인되었어요.\n"
-        f"마이캐쉬 {format_won(total)}이 영업일 기준 3-7일 뒤인 "
+        f"마이캐쉬 {format_won(total)}이 영업일 기준 약 3-7일 뒤인 "
         f"{format_date_ko(first)}~{format_date_ko(last)} 사이에 적립될 예정이에요.\n"
         "나의서비스관리 > 정산관리 > 마이캐쉬 입출금내역에서 확인하실 수 있어요."
     )

@@ -44,16 +44,17 @@ def _non_blank(value: Any) -> Any:
 
 
 Text = Annotated[str, BeforeValidator(_non_blank), Field(max_length=100)]
+Id = Annotated[str, BeforeValidator(_non_blank), Field(max_length=64)]
 
 
 class _ServiceRecord(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    id: Text
+    id: Id
     issued_on: Annotated[date, BeforeValidator(_strict_date)]
     service_fee: StrictInt = Field(ge=0, le=1_000_000_000)
     sms_charge: StrictInt = Field(ge=0, le=1_000_000_000)
-    sms_sent: StrictInt = Field(ge=0)
+    sms_sent: StrictInt = Field(ge=0, le=1_000_000_000)
     payment_method: PaymentMethod
     status: ServiceStatus = ServiceStatus.ACTIVE
 
@@ -61,7 +62,7 @@ class _ServiceRecord(BaseModel):
 class _CustomerRecord(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    id: Text
+    id: Id
     name: Text
     services: list[_ServiceRecord] = Field(default_factory=list)
 

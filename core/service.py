@@ -537,12 +537,12 @@ class Helpdesk:
     # outbox delivery ------------------------------------------------------------------------
 
     async def claim_notifications(
-        self, chat_prefix: str, lease: timedelta, limit: int = 20
+        self, chat_prefix: str, lease: timedelta, limit: int = 20, *, exact: bool = False
     ) -> list[OutboxItem]:
-        """Claim due notifications of one channel for delivery."""
+        """Claim due notifications of chats starting with `chat_prefix` (or equal to it)."""
         now = self.now()
         async with self.db.transaction() as tx:
-            return await tx.claim_due(chat_prefix, now, now + lease, limit)
+            return await tx.claim_due(chat_prefix, now, now + lease, limit, exact=exact)
 
     async def notification_sent(self, item_id: int) -> None:
         """Record that a notification was delivered."""

@@ -651,7 +651,13 @@ class Tx:
             return int(cur.lastrowid or 0)
 
     async def claim_due(
-        self, chat_prefix: str, now: datetime, lease_until: datetime, limit: int
+        self,
+        chat_prefix: str,
+        now: datetime,
+        lease_until: datetime,
+        limit: int,
+        *,
+        exact: bool = False,
     ) -> list[OutboxItem]:
         """Claim due, unsent notifications of one channel until `lease_until`.
 
@@ -661,8 +667,9 @@ class Tx:
         rows = await self._all(
             "SELECT * FROM outbox WHERE sent_at IS NULL AND failed_at IS NULL"
             " AND next_attempt_at <= ? AND (claimed_until IS NULL OR claimed_until <= ?)"
-            " AND substr(chat_id, 1, ?) = ? ORDER BY id LIMIT ?",
-            (_iso(now), _iso(now), len(chat_prefix), chat_prefix, limit),
+            " AND (CASE WHEN ? THEN chat_id = ? ELSE substr(chat_id, 1, ?) = ? END)"
+            " ORDER BY id LIMIT ?",
+            (_iso(now), _iso(now), exact, chat_prefix, len(chat_prefix), chat_prefix, limit),
         )
         for row in rows:
             await self.execute(

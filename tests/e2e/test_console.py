@@ -61,7 +61,9 @@ def test_the_demo_customer_covers_every_path(tmp_path: Path):
 
 
 def test_nonsense_and_quit_end_cleanly_without_a_traceback(tmp_path: Path):
-    chat = helpdesk(["chat"], tmp_path, "\x00\x01 ㅋㅋ\n' OR 1=1 --\n<b>hi</b>\n/quit\n/status\n")
+    chat = helpdesk(
+        ["chat"], tmp_path, "\x00\x01 ㅋㅋ\n' OR 1=1 --\n<b>hi</b>\n²\n/quit\n/status\n"
+    )
     assert chat.returncode == 0
     assert "Traceback" not in chat.stdout + chat.stderr
     assert "> /status" not in chat.stdout  # nothing is read after /quit

@@ -173,7 +173,7 @@ def test_another_chats_replayed_button_reveals_and_files_nothing(shared: Harness
     stranger = Chat(shared, 6003)
     stranger.command("start", "", "취소·환불 도우미")
     replay = stranger.messages()[-1]["message_id"]
-    stranger.press_data(replay, confirm, "이미 지난 버튼이에요")
+    stranger.press_data(replay, confirm, "지금은 사용할 수 없는 버튼이에요")
 
     seen = "\n".join(attacker.texts() + stranger.texts())
     for secret in ("SMS-600", "홍길동", "비밀스러운", "신청 번호"):

@@ -262,3 +262,13 @@ async def test_agents_work_inquiries_misses_and_stats_from_the_command_line(desk
     assert closed.returncode == 0
     again = helpdesk_cli(["inquiries", "answer", "Q-20261128-0001", "--text", "x"], db)
     assert again.returncode != 0 and "closed" in again.stderr
+
+
+async def test_a_terminal_user_claims_only_its_own_notifications(desk):
+    number = await file_mycash(desk, chat="console:alice")
+    await desk.approve(number, "kim")
+    other = Inbox()
+    assert await OutboxDeliverer(desk, "console:al", other, exact=True).deliver_due() == 0
+    mine = Inbox()
+    assert await OutboxDeliverer(desk, "console:alice", mine, exact=True).deliver_due() == 1
+    assert other.sent == [] and mine.sent[0][0] == "console:alice"

@@ -166,3 +166,33 @@ def test_the_mermaid_diagram_shows_exactly_the_declared_transitions():
     drawn = set(re.findall(r"^\s*(\w+) --> (\w+)", diagram, flags=re.MULTILINE))
     declared = {(s.value, t.value) for s, targets in TRANSITIONS.items() for t in targets}
     assert drawn == declared
+
+
+async def test_a_pasted_code_without_link_links_and_is_never_logged(db):
+    engine = make_engine(db)
+    code = await engine.helpdesk.issue_link_code("kim02")
+    replies = await engine.handle("t:9", TextInput(code.code))
+    assert "김철수 고객님 계정이 연결되었어요" in text_of(replies)
+    await engine.handle("t:9", TextInput(f"이거 코드예요 {code.code} 맞나요"))
+    events = await engine.helpdesk.faq_events(
+        datetime(2026, 1, 1, tzinfo=UTC), datetime(2027, 1, 1, tzinfo=UTC)
+    )
+    assert events and all(code.code not in e["text"] for e in events)
+    assert all(code.code not in e["normalized"] for e in events)
+
+
+async def test_a_renamed_subscriber_at_confirm_is_asked_for_the_account_again(db):
+    engine = make_engine(db)
+    await link(engine, "t:1", "hong01")
+    replies = await engine.handle("t:1", TextInput("/refund"))
+    for label in ("SMS-1002 · 61,000원", "다음 진행", "폐업"):
+        replies = await engine.handle("t:1", press(replies, label))
+    for typed in ("폐업합니다", "신한은행", "110-987-654321", "홍길동"):
+        replies = await engine.handle("t:1", TextInput(typed))
+    assert "신청할까요" in text_of(replies)
+    renamed = CUSTOMERS.read_text(encoding="utf-8").replace("홍길동", "홍길순")
+    await engine.helpdesk.import_customers(renamed.encode("utf-8"))
+    replies = await engine.handle("t:1", press(replies, "취소/환불 신청"))
+    assert "계좌를 다시 입력해 주세요" in text_of(replies)
+    assert "은행을 선택하시거나" in text_of(replies)
+    assert await engine.helpdesk.list_requests() == []
