@@ -19,6 +19,8 @@ from datetime import date, datetime, time, timedelta
 from pathlib import Path
 from typing import Any
 
+from pydantic import ValidationError
+
 from bot.settings import Settings
 from core.calendar import KST, system_clock, today_kst
 from core.errors import HelpdeskError, ImportRejected, InvalidInput
@@ -127,9 +129,21 @@ def build_parser() -> argparse.ArgumentParser:
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of the `helpdesk` console script."""
     args = build_parser().parse_args(argv)
-    settings = Settings()
-    if getattr(args, "db", None):
-        settings = settings.model_copy(update={"db": Path(args.db)})
+    try:
+        settings = Settings()
+    except ValidationError as exc:
+        problems = "; ".join(
+            f"HELPDESK_{'_'.join(str(p) for p in e['loc']).upper()}: {e['msg']}"
+            for e in exc.errors()
+        )
+        print(f"error: bad setting in the environment: {problems}", file=sys.stderr)
+        return EXIT_ERROR
+    db = getattr(args, "db", None)
+    if db is not None:
+        settings = settings.model_copy(update={"db": Path(db)})
+    if db == "" or not settings.db.name:
+        print("error: the database path is empty (--db or HELPDESK_DB)", file=sys.stderr)
+        return EXIT_ERROR
     args.json = getattr(args, "json", False)
     handler = _HANDLERS[args.command]
     try:
@@ -141,12 +155,17 @@ def main(argv: Sequence[str] | None = None) -> int:
         # Disk full, read-only file, locked for too long, not a database at all…
         print(f"error: database {settings.db}: {exc}", file=sys.stderr)
         return EXIT_ERROR
+    except OSError as exc:
+        if isinstance(exc, BrokenPipeError):
+            # The reader went away (`helpdesk faq match … | head`): stop quietly.
+            os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+            return 0
+        # A database or key file that cannot be created or read, a full disk…
+        where = f" ({exc.filename})" if exc.filename else ""
+        print(f"error: {exc.strerror or exc}{where}", file=sys.stderr)
+        return EXIT_ERROR
     except KeyboardInterrupt:
         return 130
-    except BrokenPipeError:
-        # The reader went away (`helpdesk faq match … | head`): stop quietly, as Unix tools do.
-        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
-        return 0
 
 
 def _with_helpdesk(settings: Settings, work: Callable[[Helpdesk], Awaitable[int]]) -> int:

@@ -11,6 +11,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import sys
+import threading
 from datetime import timedelta
 from typing import TextIO
 
@@ -91,6 +92,16 @@ async def chat_loop(engine: Engine, chat_id: str, stdin: TextIO, stdout: TextIO)
     if interactive:
         stdout.write("카카오알림톡/SMS 취소·환불 도우미예요. /help 도움말, /quit 종료\n\n")
     loop = asyncio.get_running_loop()
+    lines: asyncio.Queue[str | None] = asyncio.Queue()
+
+    def read_lines() -> None:
+        # A daemon thread, not the loop's executor: Ctrl-C at the prompt must end the chat
+        # at once, and asyncio.run would otherwise wait for a readline that never returns.
+        for raw in iter(stdin.readline, ""):
+            loop.call_soon_threadsafe(lines.put_nowait, raw)
+        loop.call_soon_threadsafe(lines.put_nowait, None)
+
+    threading.Thread(target=read_lines, name="chat-stdin", daemon=True).start()
 
     async def show_notification(target: str, reply: Reply) -> None:
         # Only this terminal user's notifications are claimed, so `target` is always ours.
@@ -108,8 +119,8 @@ async def chat_loop(engine: Engine, chat_id: str, stdin: TextIO, stdout: TextIO)
         if interactive:
             stdout.write("> ")
             stdout.flush()
-        line = await loop.run_in_executor(None, stdin.readline)
-        if not line:
+        line = await lines.get()
+        if line is None:
             break
         line = line.rstrip("\n")
         if not interactive:
@@ -127,6 +138,7 @@ async def chat_loop(engine: Engine, chat_id: str, stdin: TextIO, stdout: TextIO)
 def run_console(settings: Settings, user: str, customer_id: str | None) -> int:
     """Entry point of `helpdesk chat`."""
     log_path = settings.db.with_name(settings.db.name + ".log")
+    log_path.parent.mkdir(parents=True, exist_ok=True)
     logging.basicConfig(
         filename=log_path,
         level=logging.INFO,

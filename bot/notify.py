@@ -3,10 +3,12 @@
 The CLI writes a notification in the same transaction as the status change; whichever channel
 serves that chat (Telegram for `tg:` chats, the terminal for `console:` ones) claims it, sends it
 and marks it sent. A failed send is retried with exponential back-off; a permanent failure (the
-customer blocked the bot) is recorded and not retried. Claims are leases, so a second bot
-process does not send the same message meanwhile and a process that dies mid-send leaves the
-message to be sent later. Delivery is at-least-once: only a crash between Telegram accepting a
-message and our marking it sent could repeat it.
+customer blocked the bot) is recorded and not retried. Claims are leases taken one
+notification at a time, with the send capped well inside the lease, so a second bot process does
+not send the same message meanwhile; a process that dies mid-send leaves the message to be sent
+after the lease. Notifications of one chat are sent in the order they were written: a later one
+waits while an earlier one is backing off. Only a crash between Telegram accepting a message and
+our marking it sent can repeat one.
 """
 
 from __future__ import annotations
@@ -25,6 +27,7 @@ from core.service import Helpdesk
 log = logging.getLogger(__name__)
 
 LEASE = timedelta(minutes=2)
+SEND_TIMEOUT_SECONDS = 90.0  # well inside LEASE: a send never outlives its claim
 MAX_BACKOFF = timedelta(minutes=10)
 FIRST_BACKOFF = timedelta(seconds=5)
 
@@ -86,24 +89,29 @@ class OutboxDeliverer:
         self.send = send
         self.is_permanent = is_permanent
 
-    async def deliver_due(self) -> int:
-        """Deliver every notification that is due now; return how many were sent."""
+    async def deliver_due(self, stop: asyncio.Event | None = None) -> int:
+        """Deliver every notification that is due now; return how many were sent.
+
+        One notification is claimed at a time, just before it is sent, and its send is capped
+        well inside the lease, so no other process can claim it meanwhile; `stop` is checked
+        between notifications so a shutdown never abandons one half-sent.
+        """
         sent = 0
-        while True:
+        while stop is None or not stop.is_set():
             items = await self.helpdesk.claim_notifications(
-                self.chat_prefix, LEASE, exact=self.exact
+                self.chat_prefix, LEASE, limit=1, exact=self.exact
             )
             if not items:
                 return sent
             for item in items:
                 try:
                     reply = render(item)
-                    await self.send(item.chat_id, reply)
+                    await asyncio.wait_for(self.send(item.chat_id, reply), SEND_TIMEOUT_SECONDS)
                 except Exception as exc:
                     error = f"{type(exc).__name__}: {exc}"
                     if self.is_permanent(exc) or isinstance(exc, ValueError | KeyError):
                         log.warning("notification %s cannot be delivered: %s", item.id, error)
-                        await self.helpdesk.notification_failed(item.id, error, None)
+                        await self.helpdesk.notification_failed(item, error, None)
                     else:
                         wait = backoff(item.attempts)
                         log.warning(
@@ -113,18 +121,8 @@ class OutboxDeliverer:
                             int(wait.total_seconds()),
                             error,
                         )
-                        await self.helpdesk.notification_failed(item.id, error, wait)
+                        await self.helpdesk.notification_failed(item, error, wait)
                     continue
-                await self.helpdesk.notification_sent(item.id)
+                await self.helpdesk.notification_sent(item)
                 sent += 1
-
-    async def run_forever(self, interval: float = 2.0) -> None:
-        """Deliver due notifications every `interval` seconds until cancelled."""
-        while True:
-            try:
-                await self.deliver_due()
-            except asyncio.CancelledError:
-                raise
-            except Exception:
-                log.exception("outbox delivery round failed; will try again")
-            await asyncio.sleep(interval)
+        return sent

@@ -17,16 +17,18 @@ from __future__ import annotations
 import argparse
 import asyncio
 import contextlib
+import inspect
 import logging
 import secrets
 import sys
 import time
 from collections import deque
-from collections.abc import Awaitable
+from collections.abc import Awaitable, Callable
 from datetime import timedelta
 from typing import Any
 from urllib.parse import urlsplit
 
+import httpx
 from telegram import (
     BotCommand,
     InlineKeyboardButton,
@@ -69,8 +71,10 @@ log = logging.getLogger(__name__)
 
 CHAT_PREFIX = "tg:"
 SEND_ATTEMPTS = 6
+SEND_DEADLINE = 60.0
 FLOOD_WINDOW_SECONDS = 10.0
 FLOOD_MAX_UPDATES = 20
+FLOOD_MAX_TRACKED_USERS = 10_000
 OUTBOX_STOP_SECONDS = 10.0
 COMMANDS = (
     ("help", "도움말"),
@@ -135,18 +139,39 @@ def _seconds(value: Any) -> float:
     return value.total_seconds() if isinstance(value, timedelta) else float(value)
 
 
-async def send_with_retry(make_call: Any, what: str) -> Any:
-    """Run a Bot API call, waiting out RetryAfter and retrying network failures."""
+def _maybe_delivered(exc: Exception) -> bool:
+    """A timeout after the request went out: Telegram may well have sent the message."""
+    return isinstance(exc, TimedOut) and isinstance(
+        exc.__cause__, httpx.ReadTimeout | httpx.WriteTimeout
+    )
+
+
+async def send_with_retry(make_call: Any, what: str, deadline: float = SEND_DEADLINE) -> Any:
+    """Run a Bot API call, waiting out RetryAfter and retrying failures that sent nothing.
+
+    A read timeout is not retried: the message was most likely delivered and a retry would show
+    it twice, so it is logged and taken as sent. Everything gives up after `deadline` seconds,
+    so flood control cannot hold a turn (or a shutdown) for minutes.
+    """
+    loop = asyncio.get_running_loop()
+    give_up_at = loop.time() + deadline
     delay = 0.5
     for attempt in range(1, SEND_ATTEMPTS + 1):
         try:
             return await make_call()
         except RetryAfter as exc:
             wait = _seconds(exc.retry_after)
+            if loop.time() + wait > give_up_at or attempt == SEND_ATTEMPTS:
+                raise
             log.warning("%s: flood control, retrying after %.1fs", what, wait)
             await asyncio.sleep(wait)
         except (TimedOut, NetworkError) as exc:
+            if _maybe_delivered(exc):
+                log.warning("%s: no answer in time; taken as sent to avoid a duplicate", what)
+                return None
             if isinstance(exc, BadRequest) or attempt == SEND_ATTEMPTS:
+                raise
+            if loop.time() + delay > give_up_at:
                 raise
             log.warning("%s: %s, retry %d in %.1fs", what, type(exc).__name__, attempt, delay)
             await asyncio.sleep(delay)
@@ -182,12 +207,23 @@ class RedactingFilter(logging.Filter):
 class ChatOrderedProcessor(BaseUpdateProcessor):
     """Process updates of different chats concurrently and those of one chat in order."""
 
-    def __init__(self, max_concurrent_updates: int = 256) -> None:
+    def __init__(
+        self,
+        max_concurrent_updates: int = 256,
+        gate: Callable[[Update], Awaitable[bool]] | None = None,
+    ) -> None:
         super().__init__(max_concurrent_updates)
         self._locks: dict[int, tuple[asyncio.Lock, int]] = {}
+        self._gate = gate
 
     async def do_process_update(self, update: object, coroutine: Awaitable[Any]) -> None:
         """Await the update's coroutine while holding its chat's lock."""
+        # The gate (flood guard) runs before the chat lock: a flooding chat's backlog must not
+        # hold every processing slot while it waits for its own lock.
+        if self._gate is not None and isinstance(update, Update) and not await self._gate(update):
+            if inspect.iscoroutine(coroutine):
+                coroutine.close()
+            return
         chat = update.effective_chat if isinstance(update, Update) else None
         if chat is None:
             await coroutine
@@ -223,6 +259,8 @@ class FloodGuard:
     def check(self, user_id: int, now: float | None = None) -> str:
         """Return 'ok', 'warn' (first refusal in a window) or 'drop'."""
         now = time.monotonic() if now is None else now
+        if len(self._seen) > FLOOD_MAX_TRACKED_USERS:
+            self._forget_quiet_users(now)
         seen = self._seen.setdefault(user_id, deque())
         while seen and now - seen[0] > self.window:
             seen.popleft()
@@ -233,6 +271,14 @@ class FloodGuard:
             self._warned[user_id] = now
             return "warn"
         return "drop"
+
+    def _forget_quiet_users(self, now: float) -> None:
+        """Drop users with nothing in the window, so memory does not grow with every user."""
+        for user_id in [
+            u for u, seen in self._seen.items() if not seen or now - seen[-1] > self.window
+        ]:
+            del self._seen[user_id]
+            self._warned.pop(user_id, None)
 
 
 # The channel ----------------------------------------------------------------------------------
@@ -247,6 +293,7 @@ class TelegramChannel:
         self.db: Database | None = None
         self.flood = FloodGuard()
         self._outbox_task: asyncio.Task[None] | None = None
+        self.app: Application | None = None
         self._outbox_stop = asyncio.Event()
 
     # lifecycle ------------------------------------------------------------------------------
@@ -263,7 +310,15 @@ class TelegramChannel:
             channel="telegram",
             idle_timeout=timedelta(minutes=self.settings.idle_minutes),
         )
-        await app.bot.set_my_commands([BotCommand(c, d) for c, d in COMMANDS])
+        try:
+            await send_with_retry(
+                lambda: app.bot.set_my_commands([BotCommand(c, d) for c, d in COMMANDS]),
+                "setMyCommands",
+                deadline=15.0,
+            )
+        except TelegramError as exc:
+            # The menu is a convenience; a Bot API hiccup at start-up must not stop the bot.
+            log.warning("could not set the command menu: %s", exc)
         if app.bot.username:
             await helpdesk.set_setting("bot_username", app.bot.username)
 
@@ -279,7 +334,7 @@ class TelegramChannel:
         """Deliver due notifications every interval until post_stop asks to stop."""
         while not self._outbox_stop.is_set():
             try:
-                await deliverer.deliver_due()
+                await deliverer.deliver_due(self._outbox_stop)
             except Exception:
                 log.exception("outbox delivery round failed; will try again")
             with contextlib.suppress(TimeoutError):
@@ -318,9 +373,11 @@ class TelegramChannel:
             ApplicationBuilder()
             .token(token)
             .rate_limiter(
-                AIORateLimiter(overall_max_rate=self.settings.rate_limit_per_second, max_retries=3)
+                # max_retries=0: send_with_retry waits out RetryAfter, within one deadline;
+                # nested retries here multiplied the waits (minutes on shutdown).
+                AIORateLimiter(overall_max_rate=self.settings.rate_limit_per_second, max_retries=0)
             )
-            .concurrent_updates(ChatOrderedProcessor())
+            .concurrent_updates(ChatOrderedProcessor(gate=self._admit))
             .connection_pool_size(self.settings.connection_pool_size)
             .post_init(self.post_init)
             .post_stop(self.post_stop)
@@ -331,6 +388,7 @@ class TelegramChannel:
             if base_url.rstrip("/").endswith("/bot"):
                 builder = builder.base_file_url(base_url.rstrip("/")[: -len("bot")] + "file/bot")
         app = builder.build()
+        self.app = app
         # New messages only: an edited old message is not a new answer to the current step,
         # so edits in private chats match no handler and are ignored.
         private_new = filters.ChatType.PRIVATE & filters.UpdateType.MESSAGE
@@ -343,22 +401,21 @@ class TelegramChannel:
 
     # handlers -------------------------------------------------------------------------------
 
-    async def _refused(
-        self, update: Update, context: ContextTypes.DEFAULT_TYPE, chat_id: int
-    ) -> bool:
-        """Apply the per-user flood guard: True (after a one-time note) when over the limit."""
+    async def _admit(self, update: Update) -> bool:
+        """Per-user flood guard, before any work: past the limit, one note and then silence."""
         user = update.effective_user
-        admitted = self.flood.check(user.id) if user else "ok"
-        if admitted == "warn":
-            await self._send(context, chat_id, [Reply(texts.FLOOD)])
-        return admitted != "ok"
+        verdict = self.flood.check(user.id) if user else "ok"
+        if verdict == "warn" and update.effective_chat is not None and self.app is not None:
+            try:
+                await self._deliver(self.app, update.effective_chat.id, [Reply(texts.FLOOD)])
+            except TelegramError as exc:
+                log.info("could not send the flood note: %s", exc)
+        return verdict == "ok"
 
     async def on_text(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         """A private text message (commands included)."""
         message = update.effective_message
         if message is None or message.text is None or self.engine is None:
-            return
-        if await self._refused(update, context, message.chat_id):
             return
         replies = await self.engine.handle(
             f"{CHAT_PREFIX}{message.chat_id}", TextInput(message.text)
@@ -372,13 +429,12 @@ class TelegramChannel:
             return
         try:
             await query.answer()
-        except BadRequest as exc:
-            # Pressed long ago or before a restart ("query is too old"): nothing to stop.
+        except TelegramError as exc:
+            # Best effort: pressed long ago or before a restart ("query is too old"), or the
+            # Bot API hiccuped. The spinner stops by itself; the press must still be handled.
             log.info("callback answer refused (update %s): %s", update.update_id, exc.message)
         message = query.message
         if not isinstance(message, Message) or message.chat.type != "private":
-            return
-        if await self._refused(update, context, message.chat_id):
             return
         await self._mark_chosen(message, query.data or "")
         replies = await self.engine.handle(
@@ -390,8 +446,6 @@ class TelegramChannel:
         """Photos and files go to the engine (a 확인증 for an inquiry); the rest is refused."""
         message = update.effective_message
         if message is None or self.engine is None:
-            return
-        if await self._refused(update, context, message.chat_id):
             return
         upload = _upload_of(message)
         if upload is None:

@@ -197,3 +197,4 @@ class OutboxItem(BaseModel):
     kind: str
     payload: dict[str, Any]
     attempts: int
+    claimed_until: str | None = None

@@ -544,21 +544,21 @@ class Helpdesk:
         async with self.db.transaction() as tx:
             return await tx.claim_due(chat_prefix, now, now + lease, limit, exact=exact)
 
-    async def notification_sent(self, item_id: int) -> None:
-        """Record that a notification was delivered."""
+    async def notification_sent(self, item: OutboxItem) -> None:
+        """Record that a notification was delivered (under the claim it was sent with)."""
         async with self.db.transaction() as tx:
-            await tx.mark_sent(item_id, self.now())
+            await tx.mark_sent(item.id, self.now(), item.claimed_until)
 
     async def notification_failed(
-        self, item_id: int, error: str, retry_in: timedelta | None
+        self, item: OutboxItem, error: str, retry_in: timedelta | None
     ) -> None:
         """Record a failed delivery: retry after `retry_in`, or give up when it is None."""
         now = self.now()
         async with self.db.transaction() as tx:
             if retry_in is None:
-                await tx.mark_failed(item_id, error, now)
+                await tx.mark_failed(item.id, error, now, item.claimed_until)
             else:
-                await tx.mark_retry(item_id, error, now + retry_in)
+                await tx.mark_retry(item.id, error, now + retry_in, item.claimed_until)
 
     async def outbox(self) -> list[dict[str, Any]]:
         """Every outbox row (operators, tests)."""

@@ -668,6 +668,10 @@ class Tx:
             "SELECT * FROM outbox WHERE sent_at IS NULL AND failed_at IS NULL"
             " AND next_attempt_at <= ? AND (claimed_until IS NULL OR claimed_until <= ?)"
             " AND (CASE WHEN ? THEN chat_id = ? ELSE substr(chat_id, 1, ?) = ? END)"
+            # A chat's notifications go out in order: none while an earlier one is pending.
+            " AND NOT EXISTS (SELECT 1 FROM outbox AS earlier WHERE earlier.chat_id ="
+            " outbox.chat_id AND earlier.id < outbox.id AND earlier.sent_at IS NULL"
+            " AND earlier.failed_at IS NULL)"
             " ORDER BY id LIMIT ?",
             (_iso(now), _iso(now), exact, chat_prefix, len(chat_prefix), chat_prefix, limit),
         )
@@ -683,30 +687,38 @@ class Tx:
                 kind=r["kind"],
                 payload=json.loads(r["payload"]),
                 attempts=int(r["attempts"]) + 1,
+                claimed_until=_iso(lease_until),
             )
             for r in rows
         ]
 
-    async def mark_sent(self, item_id: int, now: datetime) -> None:
+    # The claim (claimed_until as written by claim_due) must still be ours: a process whose
+    # lease ran out must not overwrite what the process that took over recorded.
+
+    async def mark_sent(self, item_id: int, now: datetime, claim: str | None) -> None:
         """Record a delivered notification."""
         await self.execute(
-            "UPDATE outbox SET sent_at = ?, claimed_until = NULL, last_error = NULL WHERE id = ?",
-            (_iso(now), item_id),
+            "UPDATE outbox SET sent_at = ?, claimed_until = NULL, last_error = NULL"
+            " WHERE id = ? AND claimed_until IS ?",
+            (_iso(now), item_id, claim),
         )
 
-    async def mark_retry(self, item_id: int, error: str, next_at: datetime) -> None:
+    async def mark_retry(
+        self, item_id: int, error: str, next_at: datetime, claim: str | None
+    ) -> None:
         """Record a failed attempt and when to try again."""
         await self.execute(
             "UPDATE outbox SET next_attempt_at = ?, claimed_until = NULL, last_error = ?"
-            " WHERE id = ?",
-            (_iso(next_at), error[:500], item_id),
+            " WHERE id = ? AND claimed_until IS ?",
+            (_iso(next_at), error[:500], item_id, claim),
         )
 
-    async def mark_failed(self, item_id: int, error: str, now: datetime) -> None:
+    async def mark_failed(self, item_id: int, error: str, now: datetime, claim: str | None) -> None:
         """Give up on a notification that can never be delivered (e.g. the bot was blocked)."""
         await self.execute(
-            "UPDATE outbox SET failed_at = ?, claimed_until = NULL, last_error = ? WHERE id = ?",
-            (_iso(now), error[:500], item_id),
+            "UPDATE outbox SET failed_at = ?, claimed_until = NULL, last_error = ?"
+            " WHERE id = ? AND claimed_until IS ?",
+            (_iso(now), error[:500], item_id, claim),
         )
 
     async def outbox_rows(self) -> list[dict[str, Any]]:

@@ -396,6 +396,13 @@ def test_a_button_whose_answer_telegram_refuses_as_too_old_still_works(shared: H
     shared.wait(lambda: "callback answer refused" in shared.logs(), "the refusal to be logged")
 
 
+def test_a_press_is_handled_even_when_answering_it_fails(shared: Harness):
+    chat = Chat(shared, 16002)
+    chat.say(Q_SMS, ANSWERS[Q_SMS])
+    shared.api.fail_next("answerCallbackQuery", status=502)
+    chat.press("👍 도움이 됐어요", "의견 감사해요")
+
+
 def test_a_reply_longer_than_telegram_allows_is_split(shared: Harness):
     # A customer with 80 eligible services: the service list is longer than 4,096 characters.
     chat = Chat(shared, 15001)

@@ -272,3 +272,29 @@ async def test_a_terminal_user_claims_only_its_own_notifications(desk):
     mine = Inbox()
     assert await OutboxDeliverer(desk, "console:alice", mine, exact=True).deliver_due() == 1
     assert other.sent == [] and mine.sent[0][0] == "console:alice"
+
+
+async def test_a_chats_notifications_arrive_in_the_order_they_were_written(desk):
+    number = await file_mycash(desk)
+    await desk.approve(number, "kim")
+    await desk.mark_refunded(number, "kim")
+    inbox = Inbox(failures=1)  # the approval's first send fails
+    deliverer = OutboxDeliverer(desk, "tg:", inbox)
+    assert await deliverer.deliver_due() == 0  # the refund note waits behind the approval
+    desk.clock.now += timedelta(seconds=6)
+    assert await deliverer.deliver_due() == 2
+    texts = [reply.text for _, reply in inbox.sent]
+    assert "승인되었어요" in texts[0] and "환불이 완료되었어요" in texts[1]
+
+
+async def test_a_claim_whose_lease_ran_out_cannot_overwrite_the_next_claim(desk):
+    number = await file_mycash(desk)
+    await desk.approve(number, "kim")
+    [stale] = await desk.claim_notifications("tg:", timedelta(minutes=2), limit=1)
+    desk.clock.now += timedelta(minutes=3)  # the first process hung past its lease
+    [fresh] = await desk.claim_notifications("tg:", timedelta(minutes=2), limit=1)
+    assert fresh.id == stale.id and fresh.claimed_until != stale.claimed_until
+    await desk.notification_failed(stale, "late failure", timedelta(minutes=5))
+    await desk.notification_sent(fresh)
+    [row] = await desk.outbox()
+    assert row["sent_at"] is not None and row["last_error"] is None

@@ -537,3 +537,28 @@ def test_db_on_the_command_line_wins_over_the_environment(
     env = clean_env(HELPDESK_DB=str(db_path))
     result = helpdesk("requests", "list", "--json", "--db", other, cwd=tmp_path, env=env)
     assert json.loads(result.stdout) == []
+
+
+def test_bad_settings_and_an_empty_database_path_are_one_line_errors(tmp_path):
+    import sys
+
+    root = str(Path(__file__).resolve().parents[2])
+    env = os.environ | {"PYTHONPATH": root, "HELPDESK_IDLE_MINUTES": "abc"}
+    bad = subprocess.run(
+        [sys.executable, "-m", "bot.cli", "--db", str(tmp_path / "x.db"), "requests", "list"],
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=60,
+    )
+    assert bad.returncode != 0 and "HELPDESK_IDLE_MINUTES" in bad.stderr
+    assert len(bad.stderr.strip().splitlines()) == 1
+    empty = subprocess.run(
+        [sys.executable, "-m", "bot.cli", "--db", "", "requests", "list"],
+        capture_output=True,
+        text=True,
+        env=os.environ | {"PYTHONPATH": root},
+        timeout=60,
+    )
+    assert empty.returncode != 0
+    assert empty.stderr.strip() == "error: the database path is empty (--db or HELPDESK_DB)"

@@ -86,3 +86,26 @@ def test_the_token_never_reaches_the_log(caplog):
     finally:
         logger.removeHandler(handler)
     assert seen == ["POST https://api.telegram.org/bot<redacted>/getMe failed"]
+
+
+async def test_a_read_timeout_is_taken_as_sent_not_repeated():
+    import httpx
+
+    calls = 0
+
+    async def call() -> None:
+        nonlocal calls
+        calls += 1
+        raise TimedOut() from httpx.ReadTimeout("no answer")
+
+    assert await send_with_retry(call, "sendMessage") is None
+    assert calls == 1
+
+
+def test_the_flood_guard_forgets_quiet_users(monkeypatch):
+    monkeypatch.setattr(channel, "FLOOD_MAX_TRACKED_USERS", 2)
+    guard = FloodGuard(window=10, limit=3)
+    for user in range(3):
+        guard.check(user, now=0)
+    guard.check(99, now=100)
+    assert set(guard._seen) == {99}
