@@ -47,6 +47,23 @@ def _common() -> argparse.ArgumentParser:
     return common
 
 
+def _record_actions(
+    sub: Any,
+    common: argparse.ArgumentParser,
+    id_help: str,
+    actions: tuple[tuple[str, str], ...],
+) -> dict[str, argparse.ArgumentParser]:
+    """Add `show` and the agent actions on one record (ID, and --agent except for show)."""
+    parsers = {}
+    for name, text in actions:
+        parser = sub.add_parser(name, parents=[common], help=text)
+        parser.add_argument("id", help=id_help)
+        if name != "show":
+            parser.add_argument("--agent", help="your name for the audit trail (default: $USER)")
+        parsers[name] = parser
+    return parsers
+
+
 def build_parser() -> argparse.ArgumentParser:
     """Build the argument parser for every sub-command."""
     common = _common()
@@ -80,35 +97,35 @@ def build_parser() -> argparse.ArgumentParser:
     rlist = rsub.add_parser("list", parents=[common], help="list requests")
     rlist.add_argument("--status", choices=[s.value for s in RequestStatus])
     rlist.add_argument("--customer", help="only this customer's requests")
-    for name, text in (
-        ("show", "show a request and its audit trail"),
-        ("approve", "approve a submitted request"),
-        ("reject", "reject a request with a reason the customer reads"),
-        ("refunded", "record that the refund was paid"),
-    ):
-        p = rsub.add_parser(name, parents=[common], help=text)
-        p.add_argument("id", help="request number, e.g. R-20261124-0007")
-        if name != "show":
-            p.add_argument("--agent", help="your name for the audit trail (default: $USER)")
-        if name == "reject":
-            p.add_argument("reason_text", nargs="?", metavar="REASON", help="same as --reason")
-            p.add_argument("--reason", help="why, in Korean: the customer reads it (required)")
+    actions = _record_actions(
+        rsub,
+        common,
+        "request number, e.g. R-20261124-0007",
+        (
+            ("show", "show a request and its audit trail"),
+            ("approve", "approve a submitted request"),
+            ("reject", "reject a request with a reason the customer reads"),
+            ("refunded", "record that the refund was paid"),
+        ),
+    )
+    actions["reject"].add_argument("reason_text", nargs="?", metavar="REASON", help="as --reason")
+    actions["reject"].add_argument("--reason", help="why, in Korean: the customer reads it")
 
     inq = sub.add_parser("inquiries", parents=[common], help="customer-centre hand-offs")
     isub = inq.add_subparsers(dest="action", required=True, metavar="ACTION")
     ilist = isub.add_parser("list", parents=[common], help="list inquiries")
     ilist.add_argument("--status", choices=["open", "answered", "closed"])
-    for name, text in (
-        ("show", "show an inquiry with its context, transcript and attachments"),
-        ("answer", "answer an inquiry; the customer gets it in the chat"),
-        ("close", "close an inquiry"),
-    ):
-        p = isub.add_parser(name, parents=[common], help=text)
-        p.add_argument("id", help="inquiry number, e.g. Q-20261124-0001")
-        if name != "show":
-            p.add_argument("--agent", help="your name (default: $USER)")
-        if name == "answer":
-            p.add_argument("--text", required=True, help="the answer, in Korean")
+    actions = _record_actions(
+        isub,
+        common,
+        "inquiry number, e.g. Q-20261124-0001",
+        (
+            ("show", "show an inquiry with its context, transcript and attachments"),
+            ("answer", "answer an inquiry; the customer gets it in the chat"),
+            ("close", "close an inquiry"),
+        ),
+    )
+    actions["answer"].add_argument("--text", required=True, help="the answer, in Korean")
 
     stats = sub.add_parser("stats", parents=[common], help="questions, feedback and requests")
     stats.add_argument("--since", help="first day, YYYY-MM-DD (KST; default: 30 days ago)")
