@@ -6,8 +6,8 @@ import json
 from pathlib import Path
 
 from core.calendar import system_clock, today_kst
-from core.service import Helpdesk
 from core.storage import Database
+from core.usecases import Helpdesk
 
 QUESTION = "SMS 충전 금액도 환불되나요?"
 MESSAGE = "더 이상 사용하지 않아 해지합니다"
@@ -41,8 +41,8 @@ async def prepare(db_path: Path, n: int) -> list[str]:
     db = await Database.open(db_path)
     try:
         helpdesk = Helpdesk(db, system_clock)
-        await helpdesk.import_customers(customers_file(n))
-        return [(await helpdesk.issue_link_code(f"load{i:04d}")).code for i in range(n)]
+        await helpdesk.customers.import_file(customers_file(n))
+        return [(await helpdesk.linking.issue_code(f"load{i:04d}")).code for i in range(n)]
     finally:
         await db.close()
 

@@ -19,12 +19,9 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from benchmarks.common import QUESTION, customer_script, percentile, prepare  # noqa: E402
-from bot.engine import Engine, Press, Reply, TextInput  # noqa: E402
-from core.calendar import system_clock  # noqa: E402
-from core.service import Helpdesk  # noqa: E402
+from bot.app import assemble  # noqa: E402
+from bot.dialogue import Engine, Press, Reply, TextInput  # noqa: E402
 from core.storage import Database  # noqa: E402
-from faq.kb import load_knowledge_base  # noqa: E402
-from faq.matcher import Matcher  # noqa: E402
 
 
 def payload(replies: list[Reply], label: str) -> str:
@@ -58,8 +55,7 @@ async def main_async(n: int) -> None:
     codes = await prepare(db_path, n)
     db = await Database.open(db_path)
     try:
-        kb = load_knowledge_base()
-        engine = Engine(Helpdesk(db, system_clock), kb, Matcher(kb), channel="bench")
+        engine = assemble(db, channel="bench").engine
         started = time.perf_counter()
         results = await asyncio.gather(*(customer(engine, i, c) for i, c in enumerate(codes)))
         wall = time.perf_counter() - started
@@ -80,8 +76,7 @@ async def single_turn_latency(db_path: Path) -> tuple[float, float]:
     """Per-turn latency with no concurrency: FAQ question turns by one customer."""
     db = await Database.open(db_path)
     try:
-        kb = load_knowledge_base()
-        engine = Engine(Helpdesk(db, system_clock), kb, Matcher(kb), channel="bench")
+        engine = assemble(db, channel="bench").engine
         samples = []
         for _ in range(300):
             started = time.perf_counter()

@@ -34,8 +34,8 @@ sys.path.insert(0, str(ROOT))
 
 from benchmarks.common import customer_script, percentile, prepare  # noqa: E402
 from core.calendar import system_clock  # noqa: E402
-from core.service import Helpdesk  # noqa: E402
 from core.storage import Database  # noqa: E402
+from core.usecases import Helpdesk  # noqa: E402
 from tests.support.fake_botapi import FakeBotAPI  # noqa: E402
 
 TOKEN = "123456:LOADTEST"
@@ -186,7 +186,7 @@ async def main_async(n: int, rate: float, pool: int) -> int:
         )
     db = await Database.open(db_path)
     try:
-        requests = await Helpdesk(db, system_clock).list_requests()
+        requests = await Helpdesk(db, system_clock).requests.list()
     finally:
         await db.close()
     per_customer = Counter(r.customer_id for r in requests)

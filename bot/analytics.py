@@ -18,7 +18,7 @@ from typing import Any
 from rapidfuzz import fuzz
 
 from core.models import RequestStatus
-from core.service import Helpdesk
+from core.usecases import Helpdesk
 
 SIMILAR = 90
 SHORT = 4
@@ -98,7 +98,7 @@ def group_misses(events: list[dict[str, Any]]) -> list[MissGroup]:
 
 async def compute_stats(helpdesk: Helpdesk, start: datetime, end: datetime) -> dict[str, Any]:
     """Questions per intent, clarify/fallback rates, feedback, requests by state, approval time."""
-    events = await helpdesk.faq_events(start, end)
+    events = await helpdesk.faq_log.events(start, end)
     asked = [e for e in events if e["kind"] in ("answer", "clarify", "fallback")]
     per_intent = Counter(e["intent"] for e in asked if e["kind"] == "answer")
     feedback: dict[str, dict[str, int]] = {}
@@ -111,12 +111,12 @@ async def compute_stats(helpdesk: Helpdesk, start: datetime, end: datetime) -> d
     def rate(kind: str) -> float:
         return round(sum(e["kind"] == kind for e in asked) / total, 4) if total else 0.0
 
-    requests = [r for r in await helpdesk.list_requests() if start <= r.created_at < end]
+    requests = [r for r in await helpdesk.requests.list() if start <= r.created_at < end]
     by_state = Counter(r.status.value for r in requests)
-    filed_at = {r.number: r.created_at for r in await helpdesk.list_requests()}
+    filed_at = {r.number: r.created_at for r in await helpdesk.requests.list()}
     waits = [
         (event.at - filed_at[event.request_number]).total_seconds() / 3600
-        for event in await helpdesk.request_events_between(start, end)
+        for event in await helpdesk.requests.events_between(start, end)
         if event.action == RequestStatus.APPROVED.value and event.request_number in filed_at
     ]
     return {

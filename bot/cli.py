@@ -21,13 +21,13 @@ from typing import Any
 
 from pydantic import ValidationError
 
+from bot.app import open_helpdesk
 from bot.settings import Settings
 from core.calendar import KST, system_clock, today_kst
 from core.errors import HelpdeskError, ImportRejected, InvalidInput
 from core.models import AuditEvent, Inquiry, RefundRequest, RequestStatus
 from core.money import format_won
-from core.service import Helpdesk
-from core.storage import Database
+from core.usecases import Helpdesk
 
 EXIT_ERROR = 1
 
@@ -85,6 +85,10 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("--listen", default="127.0.0.1", help="webhook listen address")
     run.add_argument("--port", type=int, default=8443, help="webhook listen port")
     run.add_argument("--secret-token", help="webhook secret token (default: random)")
+
+    dbp = sub.add_parser("db", parents=[common], help="the database itself")
+    dsub = dbp.add_subparsers(dest="action", required=True, metavar="ACTION")
+    dsub.add_parser("init", parents=[common], help="create an empty database (and its key file)")
 
     imp = sub.add_parser("import", parents=[common], help="import customers and services (JSON)")
     imp.add_argument("file", help="JSON file in the SPEC format, or - for stdin")
@@ -185,13 +189,18 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 130
 
 
-def _with_helpdesk(settings: Settings, work: Callable[[Helpdesk], Awaitable[int]]) -> int:
+def _with_helpdesk(
+    settings: Settings, work: Callable[[Helpdesk], Awaitable[int]], *, create: bool = False
+) -> int:
+    """Run `work` with the use cases over the configured database.
+
+    Only commands that put data in (`import`, `db init`) create a missing database: a read
+    command at a mistyped path says so instead of leaving an empty database and key behind.
+    """
+
     async def runner() -> int:
-        db = await Database.open(settings.db, settings.secret_key_bytes())
-        try:
-            return await work(Helpdesk(db, system_clock))
-        finally:
-            await db.close()
+        async with open_helpdesk(settings, create=create) as helpdesk:
+            return await work(helpdesk)
 
     return asyncio.run(runner())
 
@@ -211,7 +220,7 @@ def _cmd_import(args: argparse.Namespace, settings: Settings) -> int:
 
     async def work(helpdesk: Helpdesk) -> int:
         try:
-            summary = await helpdesk.import_customers(raw)
+            summary = await helpdesk.customers.import_file(raw)
         except ImportRejected as exc:
             print(f"error: import refused, nothing was changed ({args.file}):", file=sys.stderr)
             for problem in exc.problems:
@@ -228,7 +237,7 @@ def _cmd_import(args: argparse.Namespace, settings: Settings) -> int:
                         print(f"  {outcome}: {', '.join(counts[outcome])}")
         return 0
 
-    return _with_helpdesk(settings, work)
+    return _with_helpdesk(settings, work, create=True)
 
 
 # link ---------------------------------------------------------------------------------------
@@ -241,8 +250,8 @@ def deep_link(username: str | None, code: str) -> str | None:
 
 def _cmd_link(args: argparse.Namespace, settings: Settings) -> int:
     async def work(helpdesk: Helpdesk) -> int:
-        issued = await helpdesk.issue_link_code(args.customer_id)
-        username = settings.bot_username or await helpdesk.get_setting("bot_username")
+        issued = await helpdesk.linking.issue_code(args.customer_id)
+        username = settings.bot_username or await helpdesk.values.get("bot_username")
         url = deep_link(username, issued.code)
         expires = issued.expires_at.astimezone(KST)
         if args.json:
@@ -352,7 +361,7 @@ def _cmd_requests(args: argparse.Namespace, settings: Settings) -> int:
     async def work(helpdesk: Helpdesk) -> int:
         if args.action == "list":
             status = RequestStatus(args.status) if args.status else None
-            requests = await helpdesk.list_requests(status, args.customer)
+            requests = await helpdesk.requests.list(status, args.customer)
             if args.json:
                 print(json.dumps([request_json(r) for r in requests], ensure_ascii=False))
             elif not requests:
@@ -384,19 +393,19 @@ def _cmd_requests(args: argparse.Namespace, settings: Settings) -> int:
                 print(_table(rows, headers))
             return 0
         if args.action == "show":
-            request, events = await helpdesk.show_request(args.id)
+            request, events = await helpdesk.requests.show(args.id)
         else:
             agent = _agent_name(args)
             if args.action == "approve":
-                await helpdesk.approve(args.id, agent)
+                await helpdesk.requests.approve(args.id, agent)
             elif args.action == "reject":
                 reason = args.reason or args.reason_text
                 if not reason:
                     raise InvalidInput("a rejection needs a reason: --reason TEXT")
-                await helpdesk.reject(args.id, agent, reason)
+                await helpdesk.requests.reject(args.id, agent, reason)
             else:
-                await helpdesk.mark_refunded(args.id, agent)
-            request, events = await helpdesk.show_request(args.id)
+                await helpdesk.requests.mark_refunded(args.id, agent)
+            request, events = await helpdesk.requests.show(args.id)
         if args.json:
             out = request_json(request) | {"events": [_event_json(e) for e in events]}
             print(json.dumps(out, ensure_ascii=False))
@@ -463,7 +472,7 @@ def _cmd_faq_misses(args: argparse.Namespace, settings: Settings) -> int:
 
     async def work(helpdesk: Helpdesk) -> int:
         start, end = _period(args.since, None)
-        events = await helpdesk.faq_events(start, end)
+        events = await helpdesk.faq_log.events(start, end)
         groups = group_misses(events)[: max(1, args.limit)]
         if args.json:
             print(json.dumps([g.as_json() for g in groups], ensure_ascii=False))
@@ -543,7 +552,7 @@ def _print_inquiry(inquiry: Inquiry) -> None:
 def _cmd_inquiries(args: argparse.Namespace, settings: Settings) -> int:
     async def work(helpdesk: Helpdesk) -> int:
         if args.action == "list":
-            inquiries = await helpdesk.list_inquiries(args.status)
+            inquiries = await helpdesk.inquiries.list(args.status)
             if args.json:
                 print(json.dumps([inquiry_json(i) for i in inquiries], ensure_ascii=False))
             elif not inquiries:
@@ -575,11 +584,11 @@ def _cmd_inquiries(args: argparse.Namespace, settings: Settings) -> int:
                 print(_table(rows, headers))
             return 0
         if args.action == "show":
-            inquiry = await helpdesk.show_inquiry(args.id)
+            inquiry = await helpdesk.inquiries.show(args.id)
         elif args.action == "answer":
-            inquiry = await helpdesk.answer_inquiry(args.id, _agent_name(args), args.text)
+            inquiry = await helpdesk.inquiries.answer(args.id, _agent_name(args), args.text)
         else:
-            inquiry = await helpdesk.close_inquiry(args.id, _agent_name(args))
+            inquiry = await helpdesk.inquiries.close(args.id, _agent_name(args))
         if args.json:
             print(json.dumps(inquiry_json(inquiry), ensure_ascii=False))
         else:
@@ -587,6 +596,14 @@ def _cmd_inquiries(args: argparse.Namespace, settings: Settings) -> int:
         return 0
 
     return _with_helpdesk(settings, work)
+
+
+def _cmd_db(args: argparse.Namespace, settings: Settings) -> int:
+    async def work(helpdesk: Helpdesk) -> int:
+        print(f"database ready: {settings.db}")
+        return 0
+
+    return _with_helpdesk(settings, work, create=True)
 
 
 def _cmd_chat(args: argparse.Namespace, settings: Settings) -> int:
@@ -604,6 +621,7 @@ def _cmd_run(args: argparse.Namespace, settings: Settings) -> int:
 _HANDLERS: dict[str, Callable[[argparse.Namespace, Settings], int]] = {
     "chat": _cmd_chat,
     "run": _cmd_run,
+    "db": _cmd_db,
     "import": _cmd_import,
     "link": _cmd_link,
     "requests": _cmd_requests,

@@ -12,19 +12,14 @@ import asyncio
 import logging
 import sys
 import threading
-from datetime import timedelta
 from typing import TextIO
 
+from bot.app import App, open_app
 from bot.demo import DEMO_CUSTOMER, load_demo
-from bot.engine import Button, Engine, Event, Press, Reply, TextInput
+from bot.dialogue import Button, Engine, Event, Press, Reply, TextInput
 from bot.notify import OutboxDeliverer
 from bot.settings import Settings
-from core.calendar import system_clock
 from core.errors import NotFound
-from core.service import Helpdesk
-from core.storage import Database
-from faq.kb import load_knowledge_base
-from faq.matcher import Matcher
 
 QUIT = "/quit"
 
@@ -53,12 +48,12 @@ def to_event(line: str, buttons: list[Button]) -> Event:
     return TextInput(line)
 
 
-async def _prepare(settings: Settings, chat_id: str, customer_id: str | None) -> Engine | None:
-    db = await Database.open(settings.db, settings.secret_key_bytes())
-    helpdesk = Helpdesk(db, system_clock)
-    # "Fresh" means no customers yet, not "no file": another command (requests list, link…)
+async def _prepare(settings: Settings, chat_id: str, customer_id: str | None) -> App | None:
+    app = await open_app(settings, channel="console")
+    helpdesk = app.helpdesk
+    # "Fresh" means no customers yet, not "no file": another command (db init, link…)
     # may already have created an empty database.
-    if not await helpdesk.has_customers():
+    if not await helpdesk.customers.any():
         await load_demo(helpdesk)
         if customer_id is None:
             customer_id = DEMO_CUSTOMER
@@ -68,21 +63,14 @@ async def _prepare(settings: Settings, chat_id: str, customer_id: str | None) ->
         )
     if customer_id is not None:
         try:
-            code = await helpdesk.issue_link_code(customer_id)
+            code = await helpdesk.linking.issue_code(customer_id)
         except NotFound:
             print(f"error: no customer {customer_id!r} in {settings.db}", file=sys.stderr)
-            await db.close()
+            await app.close()
             return None
-        customer = await helpdesk.redeem_link_code(chat_id, code.code)
+        customer = await helpdesk.linking.redeem(chat_id, code.code)
         print(f"({customer.name} 고객님({customer.id}) 계정으로 연결했어요.)", file=sys.stderr)
-    kb = load_knowledge_base()
-    return Engine(
-        helpdesk,
-        kb,
-        Matcher(kb),
-        channel="console",
-        idle_timeout=timedelta(minutes=settings.idle_minutes),
-    )
+    return app
 
 
 async def chat_loop(engine: Engine, chat_id: str, stdin: TextIO, stdout: TextIO) -> None:
@@ -147,13 +135,13 @@ def run_console(settings: Settings, user: str, customer_id: str | None) -> int:
     chat_id = f"console:{user}"
 
     async def main() -> int:
-        engine = await _prepare(settings, chat_id, customer_id)
-        if engine is None:
+        app = await _prepare(settings, chat_id, customer_id)
+        if app is None:
             return 1
         try:
-            await chat_loop(engine, chat_id, sys.stdin, sys.stdout)
+            await chat_loop(app.engine, chat_id, sys.stdin, sys.stdout)
         finally:
-            await engine.helpdesk.db.close()
+            await app.close()
         return 0
 
     try:

@@ -13,7 +13,7 @@ from datetime import timedelta
 
 from core.calendar import today_kst
 from core.models import Reason
-from core.service import Helpdesk
+from core.usecases import Filing, Helpdesk
 
 DEMO_CUSTOMER = "demo01"
 
@@ -64,16 +64,18 @@ async def load_demo(helpdesk: Helpdesk) -> None:
     That request is filed "yesterday" (from the web console), so the first request a demo user
     files in the chat is today's first, R-<today>-0001.
     """
-    await helpdesk.import_customers(demo_import(helpdesk))
+    await helpdesk.customers.import_file(demo_import(helpdesk))
     clock = helpdesk.clock
     yesterday = Helpdesk(helpdesk.db, lambda: clock() - timedelta(days=1))
-    await yesterday.file_request(
-        customer_id=DEMO_CUSTOMER,
-        service_id="SMS-1005",
-        reason=Reason.PRODUCT_CHANGE,
-        message="다른 요금제로 바꾸려고 합니다.",
-        account=None,
-        channel="web",
-        chat_id=None,
-        submission_key="demo:SMS-1005",
+    await yesterday.requests.file(
+        Filing(
+            customer_id=DEMO_CUSTOMER,
+            service_id="SMS-1005",
+            reason=Reason.PRODUCT_CHANGE,
+            message="다른 요금제로 바꾸려고 합니다.",
+            account=None,
+            channel="web",
+            chat_id=None,
+            submission_key="demo:SMS-1005",
+        )
     )

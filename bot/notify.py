@@ -19,10 +19,11 @@ from collections.abc import Awaitable, Callable
 from datetime import date, timedelta
 
 from bot import texts
-from bot.engine import Button, Reply
+from bot.dialogue import Reply
+from bot.dialogue.menus import CONTACT
 from core.calendar import mycash_credit_window
 from core.models import OutboxItem
-from core.service import Helpdesk
+from core.usecases import Helpdesk
 
 log = logging.getLogger(__name__)
 
@@ -49,7 +50,7 @@ def render(item: OutboxItem) -> Reply:
     if item.kind == "request_rejected":
         return Reply(
             texts.notify_rejected(number, str(p.get("note") or "")),
-            ((Button(texts.BTN_CONTACT, "g:contact"),),),
+            ((CONTACT,),),
         )
     if item.kind == "request_refunded":
         return Reply(
@@ -98,7 +99,7 @@ class OutboxDeliverer:
         """
         sent = 0
         while stop is None or not stop.is_set():
-            items = await self.helpdesk.claim_notifications(
+            items = await self.helpdesk.notifications.claim(
                 self.chat_prefix, LEASE, limit=1, exact=self.exact
             )
             if not items:
@@ -111,7 +112,7 @@ class OutboxDeliverer:
                     error = f"{type(exc).__name__}: {exc}"
                     if self.is_permanent(exc) or isinstance(exc, ValueError | KeyError):
                         log.warning("notification %s cannot be delivered: %s", item.id, error)
-                        await self.helpdesk.notification_failed(item, error, None)
+                        await self.helpdesk.notifications.failed(item, error, None)
                     else:
                         wait = backoff(item.attempts)
                         log.warning(
@@ -121,8 +122,8 @@ class OutboxDeliverer:
                             int(wait.total_seconds()),
                             error,
                         )
-                        await self.helpdesk.notification_failed(item, error, wait)
+                        await self.helpdesk.notifications.failed(item, error, wait)
                     continue
-                await self.helpdesk.notification_sent(item)
+                await self.helpdesk.notifications.sent(item)
                 sent += 1
         return sent

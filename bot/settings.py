@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
 from pathlib import Path
 
 from pydantic import AliasChoices, Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from bot.dialogue.turn import DialogueLimits
 
 DEFAULT_DB = Path("helpdesk.db")
 
@@ -42,6 +45,10 @@ class Settings(BaseSettings):
     idle_minutes: int = Field(
         default=30, ge=1, description="An unfinished flow expires after this idle time"
     )
+
+    def dialogue_limits(self) -> DialogueLimits:
+        """The conversation's tunables."""
+        return DialogueLimits(idle_timeout=timedelta(minutes=self.idle_minutes))
 
     def secret_key_bytes(self) -> bytes | None:
         """The configured encryption key, or None to use the key file beside the database."""

@@ -58,14 +58,11 @@ from telegram.ext import (
 )
 
 from bot import texts
-from bot.engine import Engine, Press, Reply, TextInput, Upload
+from bot.app import App, open_app
+from bot.concurrency import KeyedLocks
+from bot.dialogue import Engine, Press, Reply, TextInput, Upload
 from bot.notify import OutboxDeliverer
 from bot.settings import Settings
-from core.calendar import system_clock
-from core.service import Helpdesk
-from core.storage import Database
-from faq.kb import load_knowledge_base
-from faq.matcher import Matcher
 
 log = logging.getLogger(__name__)
 
@@ -213,7 +210,7 @@ class ChatOrderedProcessor(BaseUpdateProcessor):
         gate: Callable[[Update], Awaitable[bool]] | None = None,
     ) -> None:
         super().__init__(max_concurrent_updates)
-        self._locks: dict[int, tuple[asyncio.Lock, int]] = {}
+        self._locks = KeyedLocks()
         self._gate = gate
 
     async def do_process_update(self, update: object, coroutine: Awaitable[Any]) -> None:
@@ -228,17 +225,8 @@ class ChatOrderedProcessor(BaseUpdateProcessor):
         if chat is None:
             await coroutine
             return
-        lock, users = self._locks.get(chat.id, (asyncio.Lock(), 0))
-        self._locks[chat.id] = (lock, users + 1)
-        try:
-            async with lock:
-                await coroutine
-        finally:
-            lock, users = self._locks[chat.id]
-            if users <= 1:
-                del self._locks[chat.id]
-            else:
-                self._locks[chat.id] = (lock, users - 1)
+        async with self._locks.hold(chat.id):
+            await coroutine
 
     async def initialize(self) -> None:
         """Nothing to set up."""
@@ -290,7 +278,7 @@ class TelegramChannel:
     def __init__(self, settings: Settings) -> None:
         self.settings = settings
         self.engine: Engine | None = None
-        self.db: Database | None = None
+        self.app_parts: App | None = None
         self.flood = FloodGuard()
         self._outbox_task: asyncio.Task[None] | None = None
         self.app: Application | None = None
@@ -300,16 +288,9 @@ class TelegramChannel:
 
     async def post_init(self, app: Application) -> None:
         """Open the database, build the engine, publish the command menu, learn our username."""
-        self.db = await Database.open(self.settings.db, self.settings.secret_key_bytes())
-        helpdesk = Helpdesk(self.db, system_clock)
-        kb = load_knowledge_base()
-        self.engine = Engine(
-            helpdesk,
-            kb,
-            Matcher(kb),
-            channel="telegram",
-            idle_timeout=timedelta(minutes=self.settings.idle_minutes),
-        )
+        self.app_parts = await open_app(self.settings, channel="telegram")
+        helpdesk = self.app_parts.helpdesk
+        self.engine = self.app_parts.engine
         try:
             await send_with_retry(
                 lambda: app.bot.set_my_commands([BotCommand(c, d) for c, d in COMMANDS]),
@@ -320,7 +301,7 @@ class TelegramChannel:
             # The menu is a convenience; a Bot API hiccup at start-up must not stop the bot.
             log.warning("could not set the command menu: %s", exc)
         if app.bot.username:
-            await helpdesk.set_setting("bot_username", app.bot.username)
+            await helpdesk.values.set("bot_username", app.bot.username)
 
         async def deliver(chat_id: str, reply: Reply) -> None:
             await self._deliver(app, int(chat_id.removeprefix(CHAT_PREFIX)), [reply])
@@ -363,9 +344,9 @@ class TelegramChannel:
         """Close the database after every in-flight update has finished."""
         # A start that failed after post_init (e.g. setWebhook refused) never calls post_stop.
         await self._stop_outbox()
-        if self.db is not None:
-            await self.db.close()
-            self.db = None
+        if self.app_parts is not None:
+            await self.app_parts.close()
+            self.app_parts = None
 
     def build(self, token: str, base_url: str | None) -> Application:
         """Build the PTB application with our handlers."""
@@ -461,9 +442,9 @@ class TelegramChannel:
             return
         # Remembered in the database so a restart does not repeat the note in every group.
         key = f"group_told:{chat.id}"
-        if await self.engine.helpdesk.get_setting(key) is not None:
+        if await self.engine.helpdesk.values.get(key) is not None:
             return
-        await self.engine.helpdesk.set_setting(key, "1")
+        await self.engine.helpdesk.values.set(key, "1")
         await self._send(context, chat.id, [Reply(texts.PRIVATE_ONLY)])
 
     async def on_error(self, update: object, context: ContextTypes.DEFAULT_TYPE) -> None:

@@ -92,7 +92,6 @@ LADDER = (
 )
 ERROR = "죄송해요, 처리 중 문제가 생겼어요. 잠시 후 다시 시도해 주세요. {filed}"
 ERROR_NOTHING_FILED = "이번 요청으로 접수된 신청은 없어요."
-ERROR_FILED = "취소/환불 신청은 정상 접수되었어요. 신청 번호: {number}"
 
 # Linking --------------------------------------------------------------------------------------
 
@@ -249,6 +248,12 @@ NO_LONGER_ELIGIBLE = "방금 확인해 보니 이 서비스는 지금 취소/환
 
 # Status ---------------------------------------------------------------------------------------
 
+STATUS_LABELS: dict[RequestStatus, str] = {
+    RequestStatus.SUBMITTED: "접수됨(검토 대기)",
+    RequestStatus.APPROVED: "승인됨(환불 진행 중)",
+    RequestStatus.REJECTED: "반려됨",
+    RequestStatus.REFUNDED: "환불 완료",
+}
 NO_REQUESTS = "접수된 취소/환불 신청이 없어요."
 STATUS_HEADER = "취소/환불 신청 현황이에요."
 
@@ -259,7 +264,7 @@ def status_line(request: RefundRequest) -> str:
     changed = to_kst(request.updated_at).date()
     line = (
         f"• {request.number} · {request.service_id} · {format_won(request.total)}\n"
-        f"  {request.status.label} · {format_date_ko(filed)} 신청"
+        f"  {STATUS_LABELS[request.status]} · {format_date_ko(filed)} 신청"
     )
     if request.status is RequestStatus.APPROVED:
         if request.payment_method is PaymentMethod.MYCASH:
@@ -305,6 +310,7 @@ ATTACHMENT_EXPECTED = (
     "확인증을 사진이나 파일로 보내 주세요. 없으시면 [확인증 없이 접수하기]를 눌러 주세요."
 )
 INQUIRY_CONTEXT_NONE = "취소 불가 서비스 없음"
+INQUIRY_NOT_FILED = "문의를 접수하지 못했어요. 처음부터 다시 시도해 주세요. 접수된 내용은 없어요."
 
 
 def inquiry_context_other_name(

@@ -2,7 +2,8 @@
 
 Values are Fernet tokens (AES-128-CBC + HMAC-SHA256, from the well-kept `cryptography` package)
 prefixed with `enc1:`. The key comes from settings (`HELPDESK_SECRET_KEY`); for local use it is
-generated once into a key file beside the database, readable by its owner only (0600). Losing
+generated once, together with a new database, into a key file beside it, readable by its
+owner only (0600); an existing database whose key file is missing is refused. Losing
 the key makes stored account numbers unreadable, so the key file must be backed up with the
 database but kept out of any shared place.
 """
@@ -59,12 +60,19 @@ def key_file_for(db_path: str | Path) -> Path:
     return path.with_name(path.name + ".key")
 
 
-def load_or_create_key(path: Path) -> bytes:
-    """Read the key file, creating it (mode 0600) with a new random key when it is missing."""
+def read_key(path: Path) -> bytes | None:
+    """The key stored in a key file, or None when there is no such file."""
     try:
         return path.read_bytes().strip()
     except FileNotFoundError:
-        pass
+        return None
+
+
+def write_new_key(path: Path) -> bytes:
+    """Create a key file (mode 0600) with a new random key and return the key.
+
+    If another process created the file first, its key is returned instead.
+    """
     key = Fernet.generate_key()
     path.parent.mkdir(parents=True, exist_ok=True)
     # O_EXCL: if two processes start at once, one creates the file and the other reads it.

@@ -54,13 +54,33 @@ class LinkThrottled(HelpdeskError):
         super().__init__(f"too many wrong link codes; retry in {retry_after}")
 
 
-class NotLinked(HelpdeskError):
-    """A chat that is not linked to a customer account."""
-
-
 class InvalidInput(HelpdeskError, ValueError):
     """Required text (a request's message, a rejection's reason) that is missing or blank."""
 
 
 class InvalidAccount(HelpdeskError):
     """Refund account details that cannot be accepted in self-service."""
+
+
+class StorageError(HelpdeskError):
+    """The database cannot be used as it is; the message says what the operator should do."""
+
+
+class DatabaseMissing(StorageError):
+    """A command that only reads was pointed at a path with no database."""
+
+
+class KeyFileMissing(StorageError):
+    """An existing database whose encryption key file is gone."""
+
+
+class DatabaseReplaced(StorageError):
+    """The database file was deleted or replaced while the program was using it."""
+
+
+class NestedTransaction(RuntimeError):
+    """A transaction opened inside another on the same database (a programming error)."""
+
+
+class ConversationConflict(HelpdeskError):
+    """Another writer moved the chat's conversation on during this turn; apply it again."""

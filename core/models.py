@@ -8,17 +8,14 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, StrictInt
 
+from core.text import mask_digits
+
 
 class PaymentMethod(StrEnum):
     """How the service was paid; it decides where the refund goes."""
 
     MYCASH = "mycash"
     BANK_TRANSFER = "bank_transfer"
-
-    @property
-    def label(self) -> str:
-        """The Korean name customers know the method by."""
-        return {"mycash": "마이캐쉬", "bank_transfer": "실시간계좌이체"}[self.value]
 
 
 class ServiceStatus(StrEnum):
@@ -39,17 +36,11 @@ class RequestStatus(StrEnum):
     @property
     def is_open(self) -> bool:
         """An open request blocks a second one for the same service."""
-        return self in (RequestStatus.SUBMITTED, RequestStatus.APPROVED)
+        return self in OPEN_REQUEST_STATUSES
 
-    @property
-    def label(self) -> str:
-        """The Korean state name shown to customers."""
-        return {
-            "submitted": "접수됨(검토 대기)",
-            "approved": "승인됨(환불 진행 중)",
-            "rejected": "반려됨",
-            "refunded": "환불 완료",
-        }[self.value]
+
+OPEN_REQUEST_STATUSES = frozenset({RequestStatus.SUBMITTED, RequestStatus.APPROVED})
+"""The one definition of an open request; the storage's queries are built from it."""
 
 
 class Reason(StrEnum):
@@ -101,21 +92,7 @@ class RefundAccount(BaseModel):
     @property
     def masked_number(self) -> str:
         """The account number with all but the last four digits hidden."""
-        return mask_account_number(self.number)
-
-
-def mask_account_number(number: str) -> str:
-    """Hide every digit but the last four, keeping the hyphen layout (`***-***-9012`)."""
-    digits_seen = 0
-    total_digits = sum(ch.isdigit() for ch in number)
-    out = []
-    for ch in number:
-        if ch.isdigit():
-            digits_seen += 1
-            out.append(ch if digits_seen > total_digits - 4 else "*")
-        else:
-            out.append(ch)
-    return "".join(out)
+        return mask_digits(self.number)
 
 
 class RefundRequest(BaseModel):

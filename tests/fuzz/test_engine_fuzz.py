@@ -16,8 +16,8 @@ minutes). After every turn:
   label), once per confirm button, for the customer the chat was linked to at that moment and a
   service that customer owns; at most one open request per service.
 
-Known engine bugs are listed below the settings, each with a strict xfail that reproduces it;
-the fuzzer steers around them until they are fixed.
+Bugs the fuzzer found are fixed; their reproductions are regression tests at the bottom of this
+file.
 
 `FUZZ_EXAMPLES=300 pytest tests/fuzz` runs longer; the default keeps CI well under a minute.
 `pytest tests/fuzz --hypothesis-show-statistics` shows which states and outcomes were reached.
@@ -42,27 +42,17 @@ from hypothesis import HealthCheck, currently_in_test_context, given, settings
 from hypothesis import strategies as st
 from hypothesis.stateful import RuleBasedStateMachine, invariant, precondition, rule
 
-import core.service
 from bot import texts
-from bot.engine import (
-    MESSAGE_LIMIT,
-    Button,
-    Engine,
-    Event,
-    Press,
-    Reply,
-    TextInput,
-    Upload,
-    clean_message,
-)
-from bot.flow import State
+from bot.app import assemble
+from bot.dialogue import Button, DialogueLimits, Engine, Event, Press, Reply, TextInput, Upload
+from bot.dialogue.flow import State
+from bot.dialogue.inputs import clean_message
 from bot.telegram import merge_replies, split_text
 from core.errors import IllegalTransition
 from core.models import RefundRequest, RequestStatus
-from core.service import Helpdesk, same_holder
 from core.storage import Database
-from faq.kb import load_knowledge_base
-from faq.matcher import Matcher
+from core.text import squash
+from core.usecases import Helpdesk, same_holder
 
 T = TypeVar("T")
 
@@ -74,6 +64,7 @@ PAYLOAD_LIMIT_BYTES = 64
 LABEL_LIMIT = 64
 OPEN = (RequestStatus.SUBMITTED, RequestStatus.APPROVED)
 
+MESSAGE_LIMIT = DialogueLimits().message_limit
 CHATS = ("fz:a", "fz:b", "fz:c", "fz:d")
 INITIAL_LINKS = {"fz:a": "hong01", "fz:b": "hong01", "fz:c": "kim02"}
 NAMES = {"hong01": "홍길동", "kim02": "김철수", "late03": "박지연"}
@@ -95,13 +86,6 @@ FUZZ_SETTINGS = settings(
     suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large],
 )
 
-# Engine bugs the fuzzer found, now fixed; their reproductions are regression tests at the bottom
-# of this file. Should a new one be found, set a flag like these so the fuzzer steers around it
-# (and keeps looking for others) while a strict xfail reproduces it.
-LONE_SURROGATES_FAIL = False  # text with a lone surrogate ("\ud800") -> the failure apology
-MESSAGE_ECHOED_UNMASKED = False  # an account number typed in the message shows in the summary
-NON_DECIMAL_DIGIT_INDEX_FAILS = False  # "f:<own flow>:svc:²": "²".isdigit() but int("²") fails
-MESSAGE_ECHO = "• 남기실 말씀:"
 
 _ACCOUNT_LIKE = re.compile(r"\d[\d\- ]*\d")
 _DIGIT_RUN = re.compile(r"\d{10,}")
@@ -165,9 +149,7 @@ account_numbers = st.one_of(
         ["352-0417-8823-61", "9002-1234-5678-90", "12-34", "abc-123", "１２３４５６７８９０１"]
     ),
 )
-control_categories = ("Cc", "Cf", "Zl", "Zp", "Zs", "Co") + (
-    () if LONE_SURROGATES_FAIL else ("Cs",)
-)
+control_categories = ("Cc", "Cf", "Zl", "Zp", "Zs", "Co", "Cs")
 control_text = st.text(alphabet=st.characters(categories=control_categories), max_size=20)
 long_text = st.one_of(
     st.sampled_from(LONG_FIXED),
@@ -247,7 +229,7 @@ garbage_payloads = st.one_of(
 forged_args = st.one_of(
     st.sampled_from(["²", "99", "-1", "٣", "1:2", "", "0" * 40, "१", " 1", "1e3"]),
     st.text(max_size=10),
-).filter(lambda arg: not (NON_DECIMAL_DIGIT_INDEX_FAILS and arg.isdigit() and not arg.isdecimal()))
+)
 forged_actions = st.sampled_from(
     [
         "confirm",
@@ -291,19 +273,13 @@ class Clock:
         return self.now
 
 
-_MATCHER: list[Matcher] = []
-
-
-def _matcher() -> Matcher:
-    # Building the matcher is the slowest part of an engine; it holds no per-chat state.
-    if not _MATCHER:
-        _MATCHER.append(Matcher(load_knowledge_base()))
-    return _MATCHER[0]
+async def _no_sleep(seconds: float) -> None:
+    """Wrong link codes are slowed down with a real sleep; the fuzzer types many of them."""
 
 
 def norm_label(text: str) -> str:
     """The engine's notion of "the same label" (spacing and width ignored)."""
-    return "".join(unicodedata.normalize("NFKC", text).split()).casefold()
+    return squash(text)
 
 
 def typed_account_numbers(text: str) -> set[str]:
@@ -373,9 +349,6 @@ class Harness:
         self.tmp = Path(tempfile.mkdtemp(prefix="engine-fuzz-"))
         self.clock = Clock(START)
         self.db: Database | None = None
-        # Wrong link codes are slowed down with a real sleep; the fuzzer types many of them.
-        self._slowdown = core.service.LINK_SLOWDOWN_SECONDS
-        core.service.LINK_SLOWDOWN_SECONDS = 0.0
         self.typed_numbers: set[str] = set()
         self.confirm_turns = 0
         self.confirm_keys: set[str] = set()
@@ -384,10 +357,10 @@ class Harness:
         try:
             self.db = self.run(Database.open(self.tmp / "fuzz.db"))
             self.helpdesk = Helpdesk(self.db, self.clock)
-            self.run(self.helpdesk.import_customers(CUSTOMERS.read_bytes()))
+            self.run(self.helpdesk.customers.import_file(CUSTOMERS.read_bytes()))
             for chat, customer_id in INITIAL_LINKS.items():
-                code = self.run(self.helpdesk.issue_link_code(customer_id))
-                self.run(self.helpdesk.redeem_link_code(chat, code.code))
+                code = self.run(self.helpdesk.linking.issue_code(customer_id))
+                self.run(self.helpdesk.linking.redeem(chat, code.code))
             self.engine = self._engine()
         except BaseException:
             self.close()
@@ -395,9 +368,9 @@ class Harness:
 
     def _engine(self) -> Engine:
         assert self.db is not None
-        self.helpdesk = Helpdesk(self.db, self.clock)
-        matcher = _matcher()
-        return Engine(self.helpdesk, matcher.kb, matcher, channel="fuzz")
+        app = assemble(self.db, channel="fuzz", clock=self.clock, sleep=_no_sleep)
+        self.helpdesk = app.helpdesk
+        return app.engine
 
     def run(self, coro: Coroutine[Any, Any, T]) -> T:
         """Run one coroutine on the harness's loop."""
@@ -412,7 +385,6 @@ class Harness:
         finally:
             self.loop.close()
             shutil.rmtree(self.tmp, ignore_errors=True)
-            core.service.LINK_SLOWDOWN_SECONDS = self._slowdown
 
     def restart(self) -> None:
         """A new process: the database reopened and a new engine."""
@@ -424,15 +396,15 @@ class Harness:
 
     def requests(self) -> list[RefundRequest]:
         """Every refund request, oldest first."""
-        return self.run(self.helpdesk.list_requests())
+        return self.run(self.helpdesk.requests.list())
 
     def state(self, chat: str) -> State:
         """The chat's stored state."""
-        return State(self.run(self.helpdesk.load_conversation(chat)).state)
+        return State(self.run(self.helpdesk.conversations.load(chat)).state)
 
     def linked(self, chat: str) -> str | None:
         """The customer the chat is linked to now."""
-        customer = self.run(self.helpdesk.linked_customer(chat))
+        customer = self.run(self.helpdesk.linking.customer_of(chat))
         return customer.id if customer else None
 
     def _confirm_key(self, event: Event, flow: object) -> str | None:
@@ -449,7 +421,7 @@ class Harness:
         where = f"turn {self.turns} ({chat} <- {event!r:.200})"
         before = {r.number for r in self.requests()}
         linked = self.linked(chat)
-        record = self.run(self.helpdesk.load_conversation(chat))
+        record = self.run(self.helpdesk.conversations.load(chat))
         key = self._confirm_key(event, record.data.get("flow"))
         if key is not None:
             self.confirm_turns += 1
@@ -461,11 +433,8 @@ class Harness:
 
         check_replies(replies, where)
         for reply in replies:
-            shown = reply.text
-            if MESSAGE_ECHOED_UNMASKED:
-                shown = shown.split(MESSAGE_ECHO, 1)[0]
             for number in self.typed_numbers:
-                assert number not in shown, (
+                assert number not in reply.text, (
                     f"{where}: typed account number {number!r} shown unmasked:\n{reply.text}"
                 )
         new = [r for r in self.requests() if r.number not in before]
@@ -611,7 +580,7 @@ class EngineMachine(RuleBasedStateMachine):
         command=st.sampled_from(["/link", "/start", "/LINK"]),
     )
     def relink(self, chat: str, customer_id: str, command: str) -> None:
-        code = self.h.run(self.h.helpdesk.issue_link_code(customer_id)).code
+        code = self.h.run(self.h.helpdesk.linking.issue_code(customer_id)).code
         self.codes.append(code)
         self._turn(chat, TextInput(f"{command} {code}"))
 
@@ -662,11 +631,13 @@ class EngineMachine(RuleBasedStateMachine):
         decision = data.draw(st.sampled_from(["approve", "reject", "refunded"]), label="decision")
         try:
             if decision == "approve":
-                self.h.run(self.h.helpdesk.approve(request.number, "fuzz"))
+                self.h.run(self.h.helpdesk.requests.approve(request.number, "fuzz"))
             elif decision == "reject":
-                self.h.run(self.h.helpdesk.reject(request.number, "fuzz", "확인 결과 반려"))
+                self.h.run(
+                    self.h.helpdesk.requests.reject(request.number, "fuzz", "확인 결과 반려")
+                )
             else:
-                self.h.run(self.h.helpdesk.mark_refunded(request.number, "fuzz"))
+                self.h.run(self.h.helpdesk.requests.mark_refunded(request.number, "fuzz"))
         except IllegalTransition:
             pass
 
@@ -802,7 +773,7 @@ def test_an_account_number_typed_in_the_message_is_masked_in_the_summary() -> No
 
 
 def test_a_forged_index_that_is_a_digit_but_not_a_number_gets_a_reprompt() -> None:
-    """`Engine._index` trusted str.isdigit(), which "²" passes and int() refuses."""
+    """The option index trusted str.isdigit(), which "²" passes and int() refuses."""
     h = Harness()
     try:
         replies = h.turn("fz:a", TextInput("/refund"))

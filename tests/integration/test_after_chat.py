@@ -12,11 +12,11 @@ from pathlib import Path
 import pytest
 
 from bot.analytics import group_misses
-from bot.engine import Reply
+from bot.dialogue import Reply
 from bot.notify import OutboxDeliverer
 from core.models import Reason, RefundAccount
-from core.service import Helpdesk
 from core.storage import Database
+from core.usecases import Filing, Helpdesk, InquiryFiling
 
 CUSTOMERS = Path(__file__).parents[1] / "stories" / "customers.json"
 START = datetime(2026, 11, 28, 1, 0, tzinfo=UTC)  # 10:00 KST Saturday
@@ -35,21 +35,23 @@ async def desk(tmp_path: Path):
     db = await Database.open(tmp_path / "after.db")
     clock = Clock()
     helpdesk = Helpdesk(db, clock)
-    await helpdesk.import_customers(CUSTOMERS.read_bytes())
+    await helpdesk.customers.import_file(CUSTOMERS.read_bytes())
     yield helpdesk
     await db.close()
 
 
 async def file_mycash(helpdesk: Helpdesk, chat: str = "tg:42") -> str:
-    request, _ = await helpdesk.file_request(
-        customer_id="hong01",
-        service_id="SMS-1001",
-        reason=Reason.DISSATISFIED,
-        message="해지합니다",
-        account=None,
-        channel="telegram",
-        chat_id=chat,
-        submission_key=None,
+    request, _ = await helpdesk.requests.file(
+        Filing(
+            customer_id="hong01",
+            service_id="SMS-1001",
+            reason=Reason.DISSATISFIED,
+            message="해지합니다",
+            account=None,
+            channel="telegram",
+            chat_id=chat,
+            submission_key=None,
+        )
     )
     return request.number
 
@@ -71,7 +73,7 @@ class Inbox:
 
 async def test_an_approval_made_while_the_bot_is_down_is_delivered_once_when_it_starts(desk):
     number = await file_mycash(desk)
-    await desk.approve(number, "kim")  # no bot running: it only lands in the outbox
+    await desk.requests.approve(number, "kim")  # no bot running: it only lands in the outbox
     inbox = Inbox()
     deliverer = OutboxDeliverer(desk, "tg:", inbox)
     assert await deliverer.deliver_due() == 1
@@ -85,7 +87,7 @@ async def test_an_approval_made_while_the_bot_is_down_is_delivered_once_when_it_
 
 async def test_a_failed_delivery_is_retried_after_a_back_off_not_lost(desk):
     number = await file_mycash(desk)
-    await desk.reject(number, "kim", "SMS 발송 이력이 확인되었어요")
+    await desk.requests.reject(number, "kim", "SMS 발송 이력이 확인되었어요")
     inbox = Inbox(failures=1)
     deliverer = OutboxDeliverer(desk, "tg:", inbox)
     assert await deliverer.deliver_due() == 0
@@ -94,42 +96,44 @@ async def test_a_failed_delivery_is_retried_after_a_back_off_not_lost(desk):
     assert await deliverer.deliver_due() == 1
     [(_, reply)] = inbox.sent
     assert "반려되었어요" in reply.text and "사유: SMS 발송 이력이 확인되었어요" in reply.text
-    [row] = await desk.outbox()
+    [row] = await desk.notifications.rows()
     assert row["attempts"] == 2 and row["sent_at"] is not None
 
 
 async def test_a_blocked_chat_is_given_up_on_instead_of_retried_forever(desk):
     number = await file_mycash(desk)
-    await desk.approve(number, "kim")
+    await desk.requests.approve(number, "kim")
     deliverer = OutboxDeliverer(
         desk, "tg:", Inbox(failures=5), is_permanent=lambda exc: isinstance(exc, ConnectionError)
     )
     assert await deliverer.deliver_due() == 0
-    [row] = await desk.outbox()
+    [row] = await desk.notifications.rows()
     assert row["failed_at"] is not None and "Bad Gateway" in row["last_error"]
 
 
 async def test_other_channels_do_not_claim_telegram_notifications(desk):
     number = await file_mycash(desk)
-    await desk.approve(number, "kim")
+    await desk.requests.approve(number, "kim")
     inbox = Inbox()
     assert await OutboxDeliverer(desk, "console:", inbox).deliver_due() == 0
     assert inbox.sent == []
 
 
 async def test_a_bank_refund_notification_names_only_the_last_four_digits(desk):
-    request, _ = await desk.file_request(
-        customer_id="hong01",
-        service_id="SMS-1002",
-        reason=Reason.CLOSURE,
-        message="폐업",
-        account=RefundAccount(bank="신한은행", number="110-123-456789", holder="홍길동"),
-        channel="telegram",
-        chat_id="tg:42",
-        submission_key=None,
+    request, _ = await desk.requests.file(
+        Filing(
+            customer_id="hong01",
+            service_id="SMS-1002",
+            reason=Reason.CLOSURE,
+            message="폐업",
+            account=RefundAccount(bank="신한은행", number="110-123-456789", holder="홍길동"),
+            channel="telegram",
+            chat_id="tg:42",
+            submission_key=None,
+        )
     )
-    await desk.approve(request.number, "kim")
-    await desk.mark_refunded(request.number, "kim")
+    await desk.requests.approve(request.number, "kim")
+    await desk.requests.mark_refunded(request.number, "kim")
     inbox = Inbox()
     await OutboxDeliverer(desk, "tg:", inbox).deliver_due()
     texts = [reply.text for _, reply in inbox.sent]
@@ -139,38 +143,42 @@ async def test_a_bank_refund_notification_names_only_the_last_four_digits(desk):
 
 
 async def test_a_request_filed_on_the_web_notifies_the_customers_linked_chat(desk):
-    code = await desk.issue_link_code("hong01")
-    await desk.redeem_link_code("tg:77", code.code)
-    request, _ = await desk.file_request(
-        customer_id="hong01",
-        service_id="SMS-1001",
-        reason=Reason.SWITCHING,
-        message="이전합니다",
-        account=None,
-        channel="web",
-        chat_id=None,
-        submission_key=None,
+    code = await desk.linking.issue_code("hong01")
+    await desk.linking.redeem("tg:77", code.code)
+    request, _ = await desk.requests.file(
+        Filing(
+            customer_id="hong01",
+            service_id="SMS-1001",
+            reason=Reason.SWITCHING,
+            message="이전합니다",
+            account=None,
+            channel="web",
+            chat_id=None,
+            submission_key=None,
+        )
     )
-    await desk.approve(request.number, "kim")
-    [row] = await desk.outbox()
+    await desk.requests.approve(request.number, "kim")
+    [row] = await desk.notifications.rows()
     assert row["chat_id"] == "tg:77"
 
 
 async def test_an_inquiry_answer_reaches_the_chat_it_came_from(desk):
-    inquiry, created = await desk.file_inquiry(
-        customer_id="late03",
-        service_id=None,
-        topic="not_eligible",
-        context="SMS-3001: 발급 후 19일째",
-        message="부분 환불 가능할까요",
-        transcript=["고객: /refund"],
-        attachments=[],
-        channel="telegram",
-        chat_id="tg:9",
-        submission_key="tg:9:abc",
+    inquiry, created = await desk.inquiries.file(
+        InquiryFiling(
+            customer_id="late03",
+            service_id=None,
+            topic="not_eligible",
+            context="SMS-3001: 발급 후 19일째",
+            message="부분 환불 가능할까요",
+            transcript=["고객: /refund"],
+            attachments=[],
+            channel="telegram",
+            chat_id="tg:9",
+            submission_key="tg:9:abc",
+        )
     )
     assert created and inquiry.number == "Q-20261128-0001"
-    await desk.answer_inquiry(inquiry.number, "lee", "부분 환불 심사를 진행할게요.")
+    await desk.inquiries.answer(inquiry.number, "lee", "부분 환불 심사를 진행할게요.")
     inbox = Inbox()
     await OutboxDeliverer(desk, "tg:", inbox).deliver_due()
     [(chat, reply)] = inbox.sent
@@ -208,26 +216,28 @@ def helpdesk_cli(args: list[str], db: Path) -> subprocess.CompletedProcess[str]:
 
 async def test_agents_work_inquiries_misses_and_stats_from_the_command_line(desk, tmp_path):
     for question in ("도메인 연장", "도메인 연장 어떻게 해요", "SSL 인증서 설치"):
-        await desk.log_faq_event(
+        await desk.faq_log.record(
             chat_id="tg:1", kind="fallback", intent=None, text=question, normalized=question
         )
-    await desk.log_faq_event(
+    await desk.faq_log.record(
         chat_id="tg:1", kind="answer", intent="mycash_refund", text="q", normalized="q"
     )
     number = await file_mycash(desk)
     desk.clock.now += timedelta(hours=5)
-    await desk.approve(number, "kim")
-    await desk.file_inquiry(
-        customer_id="hong01",
-        service_id="SMS-1002",
-        topic="other_name_account",
-        context="SMS-1002: 타인 명의 계좌 환불 요청",
-        message="어머니 계좌로",
-        transcript=[],
-        attachments=[],
-        channel="telegram",
-        chat_id="tg:42",
-        submission_key=None,
+    await desk.requests.approve(number, "kim")
+    await desk.inquiries.file(
+        InquiryFiling(
+            customer_id="hong01",
+            service_id="SMS-1002",
+            topic="other_name_account",
+            context="SMS-1002: 타인 명의 계좌 환불 요청",
+            message="어머니 계좌로",
+            transcript=[],
+            attachments=[],
+            channel="telegram",
+            chat_id="tg:42",
+            submission_key=None,
+        )
     )
     db = Path(desk.db.path)
     since = ["--since", "2026-11-01"]
@@ -266,7 +276,7 @@ async def test_agents_work_inquiries_misses_and_stats_from_the_command_line(desk
 
 async def test_a_terminal_user_claims_only_its_own_notifications(desk):
     number = await file_mycash(desk, chat="console:alice")
-    await desk.approve(number, "kim")
+    await desk.requests.approve(number, "kim")
     other = Inbox()
     assert await OutboxDeliverer(desk, "console:al", other, exact=True).deliver_due() == 0
     mine = Inbox()
@@ -276,8 +286,8 @@ async def test_a_terminal_user_claims_only_its_own_notifications(desk):
 
 async def test_a_chats_notifications_arrive_in_the_order_they_were_written(desk):
     number = await file_mycash(desk)
-    await desk.approve(number, "kim")
-    await desk.mark_refunded(number, "kim")
+    await desk.requests.approve(number, "kim")
+    await desk.requests.mark_refunded(number, "kim")
     inbox = Inbox(failures=1)  # the approval's first send fails
     deliverer = OutboxDeliverer(desk, "tg:", inbox)
     assert await deliverer.deliver_due() == 0  # the refund note waits behind the approval
@@ -289,12 +299,12 @@ async def test_a_chats_notifications_arrive_in_the_order_they_were_written(desk)
 
 async def test_a_claim_whose_lease_ran_out_cannot_overwrite_the_next_claim(desk):
     number = await file_mycash(desk)
-    await desk.approve(number, "kim")
-    [stale] = await desk.claim_notifications("tg:", timedelta(minutes=2), limit=1)
+    await desk.requests.approve(number, "kim")
+    [stale] = await desk.notifications.claim("tg:", timedelta(minutes=2), limit=1)
     desk.clock.now += timedelta(minutes=3)  # the first process hung past its lease
-    [fresh] = await desk.claim_notifications("tg:", timedelta(minutes=2), limit=1)
+    [fresh] = await desk.notifications.claim("tg:", timedelta(minutes=2), limit=1)
     assert fresh.id == stale.id and fresh.claimed_until != stale.claimed_until
-    await desk.notification_failed(stale, "late failure", timedelta(minutes=5))
-    await desk.notification_sent(fresh)
-    [row] = await desk.outbox()
+    await desk.notifications.failed(stale, "late failure", timedelta(minutes=5))
+    await desk.notifications.sent(fresh)
+    [row] = await desk.notifications.rows()
     assert row["sent_at"] is not None and row["last_error"] is None

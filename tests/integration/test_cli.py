@@ -17,8 +17,8 @@ import pytest
 
 from core.calendar import fixed_clock
 from core.models import Reason, RefundAccount
-from core.service import Helpdesk
 from core.storage import Database
+from core.usecases import Filing, Helpdesk
 
 HELPDESK = shutil.which("helpdesk") or "helpdesk"
 FILED_AT = datetime(2026, 11, 22, 3, 0, tzinfo=UTC)  # 12:00 KST, day 3 of the demo services
@@ -84,7 +84,7 @@ async def _prepare(db_path: Path, demo_bytes: bytes, file_requests: bool) -> dic
     db = await Database.open(db_path)
     try:
         desk = Helpdesk(db, fixed_clock(FILED_AT))
-        await desk.import_customers(demo_bytes)
+        await desk.customers.import_file(demo_bytes)
         if not file_requests:
             return {}
         common: dict[str, Any] = {
@@ -93,19 +93,23 @@ async def _prepare(db_path: Path, demo_bytes: bytes, file_requests: bool) -> dic
             "chat_id": "chat-1",
             "submission_key": None,
         }
-        mycash, _ = await desk.file_request(
-            service_id="SMS-1001",
-            reason=Reason.BUSINESS_ENDED,
-            message="사업을 정리합니다.",
-            account=None,
-            **common,
+        mycash, _ = await desk.requests.file(
+            Filing(
+                service_id="SMS-1001",
+                reason=Reason.BUSINESS_ENDED,
+                message="사업을 정리합니다.",
+                account=None,
+                **common,
+            )
         )
-        bank, _ = await desk.file_request(
-            service_id="SMS-1002",
-            reason=Reason.SWITCHING,
-            message="다른 서비스로 옮겨요.",
-            account=RefundAccount(bank="국민은행", number="123456-01-234567", holder="홍 길동"),
-            **common,
+        bank, _ = await desk.requests.file(
+            Filing(
+                service_id="SMS-1002",
+                reason=Reason.SWITCHING,
+                message="다른 서비스로 옮겨요.",
+                account=RefundAccount(bank="국민은행", number="123456-01-234567", holder="홍 길동"),
+                **common,
+            )
         )
         return {"mycash": mycash.number, "bank": bank.number}
     finally:
@@ -119,7 +123,7 @@ def review(db_path: Path, action: str, number: str, *args: str) -> None:
         db = await Database.open(db_path)
         try:
             desk = Helpdesk(db, fixed_clock(FILED_AT + timedelta(hours=1)))
-            await getattr(desk, action)(number, *args)
+            await getattr(desk.requests, action)(number, *args)
         finally:
             await db.close()
 
@@ -272,7 +276,7 @@ def test_the_printed_code_links_a_chat_to_the_customer(tmp_path: Path, imported:
         db = await Database.open(imported)
         try:
             desk = Helpdesk(db, fixed_clock(datetime.now(UTC)))
-            return (await desk.redeem_link_code("chat-9", code)).id
+            return (await desk.linking.redeem("chat-9", code)).id
         finally:
             await db.close()
 
@@ -535,6 +539,7 @@ def test_db_on_the_command_line_wins_over_the_environment(
 ) -> None:
     other = tmp_path / "other.db"
     env = clean_env(HELPDESK_DB=str(db_path))
+    assert helpdesk("db", "init", "--db", other, cwd=tmp_path, env=env).returncode == 0
     result = helpdesk("requests", "list", "--json", "--db", other, cwd=tmp_path, env=env)
     assert json.loads(result.stdout) == []
 

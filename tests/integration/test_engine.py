@@ -10,13 +10,13 @@ from pathlib import Path
 
 import pytest
 
-from bot.engine import Engine, Press, Reply, TextInput, iter_payloads
-from bot.flow import TRANSITIONS, State
+from bot.app import assemble
+from bot.dialogue import Engine, Press, Reply, TextInput, iter_payloads
+from bot.dialogue.flow import State
+from bot.dialogue.machine import TRANSITIONS
 from core.calendar import fixed_clock
-from core.service import Helpdesk
 from core.storage import Database
-from faq.kb import load_knowledge_base
-from faq.matcher import Matcher
+from core.usecases import Helpdesk
 
 CUSTOMERS = Path(__file__).parents[1] / "stories" / "customers.json"
 NOW = datetime(2026, 11, 28, 1, 0, tzinfo=UTC)  # 10:00 KST
@@ -25,14 +25,13 @@ NOW = datetime(2026, 11, 28, 1, 0, tzinfo=UTC)  # 10:00 KST
 @pytest.fixture
 async def db(tmp_path: Path):
     database = await Database.open(tmp_path / "engine.db")
-    await Helpdesk(database, fixed_clock(NOW)).import_customers(CUSTOMERS.read_bytes())
+    await Helpdesk(database, fixed_clock(NOW)).customers.import_file(CUSTOMERS.read_bytes())
     yield database
     await database.close()
 
 
 def make_engine(db: Database) -> Engine:
-    kb = load_knowledge_base()
-    return Engine(Helpdesk(db, fixed_clock(NOW)), kb, Matcher(kb), channel="test")
+    return assemble(db, channel="test", clock=fixed_clock(NOW)).engine
 
 
 def text_of(replies: list[Reply]) -> str:
@@ -50,7 +49,7 @@ def press(replies: list[Reply], label: str) -> Press:
 
 
 async def link(engine: Engine, chat: str, customer: str) -> list[Reply]:
-    code = await engine.helpdesk.issue_link_code(customer)
+    code = await engine.helpdesk.linking.issue_code(customer)
     return await engine.handle(chat, TextInput(f"/start {code.code}"))
 
 
@@ -58,16 +57,16 @@ async def test_start_with_a_code_links_the_chat_and_greets_the_customer_by_name(
     engine = make_engine(db)
     replies = await link(engine, "t:1", "hong01")
     assert "홍길동 고객님 계정이 연결되었어요" in text_of(replies)
-    assert (await engine.helpdesk.linked_customer("t:1")).id == "hong01"
+    assert (await engine.helpdesk.linking.customer_of("t:1")).id == "hong01"
 
 
 async def test_a_used_link_code_links_nobody_else(db):
     engine = make_engine(db)
-    code = await engine.helpdesk.issue_link_code("hong01")
+    code = await engine.helpdesk.linking.issue_code("hong01")
     await engine.handle("t:1", TextInput(f"/link {code.code}"))
     replies = await engine.handle("t:2", TextInput(f"/link {code.code}"))
     assert "연결 코드가 올바르지 않거나" in text_of(replies)
-    assert await engine.helpdesk.linked_customer("t:2") is None
+    assert await engine.helpdesk.linking.customer_of("t:2") is None
 
 
 async def test_unlink_ends_access_to_refunds(db):
@@ -101,7 +100,7 @@ async def test_control_characters_are_stripped_from_the_stored_message(db):
     summary = await engine.handle("t:1", TextInput("해지\x00합니다\x1b[31m"))
     filed = await engine.handle("t:1", press(summary, "취소/환불 신청"))
     assert "신청 번호" in text_of(filed)
-    [request] = await engine.helpdesk.list_requests()
+    [request] = await engine.helpdesk.requests.list()
     assert request.message == "해지합니다[31m"
 
 
@@ -138,7 +137,7 @@ async def test_two_engines_sharing_the_database_apply_one_chat_in_order(db, tmp_
             sum("합계: 31,000원" in t and "지금 단계의 버튼이 아니에요" not in t for t in texts)
             == 1
         )
-        record = await first.helpdesk.load_conversation("t:1")
+        record = await first.helpdesk.conversations.load("t:1")
         assert record.state == State.BREAKDOWN.value
     finally:
         await other_db.close()
@@ -151,7 +150,7 @@ async def test_a_failure_inside_a_turn_apologises_and_says_nothing_was_filed(db,
     async def broken(*args, **kwargs):
         raise RuntimeError("disk on fire")
 
-    monkeypatch.setattr(engine.helpdesk, "services_overview", broken)
+    monkeypatch.setattr(engine.helpdesk.customers, "services_overview", broken)
     replies = await engine.handle("t:1", TextInput("/refund"))
     assert "처리 중 문제가 생겼어요" in text_of(replies)
     assert "접수된 신청은 없어요" in text_of(replies)
@@ -162,7 +161,9 @@ async def test_a_failure_inside_a_turn_apologises_and_says_nothing_was_filed(db,
 
 
 def test_the_mermaid_diagram_shows_exactly_the_declared_transitions():
-    diagram = (Path(__file__).parents[2] / "bot" / "flow.mmd").read_text(encoding="utf-8")
+    diagram = (Path(__file__).parents[2] / "bot" / "dialogue" / "flow.mmd").read_text(
+        encoding="utf-8"
+    )
     drawn = set(re.findall(r"^\s*(\w+) --> (\w+)", diagram, flags=re.MULTILINE))
     declared = {(s.value, t.value) for s, targets in TRANSITIONS.items() for t in targets}
     assert drawn == declared
@@ -170,11 +171,11 @@ def test_the_mermaid_diagram_shows_exactly_the_declared_transitions():
 
 async def test_a_pasted_code_without_link_links_and_is_never_logged(db):
     engine = make_engine(db)
-    code = await engine.helpdesk.issue_link_code("kim02")
+    code = await engine.helpdesk.linking.issue_code("kim02")
     replies = await engine.handle("t:9", TextInput(code.code))
     assert "김철수 고객님 계정이 연결되었어요" in text_of(replies)
     await engine.handle("t:9", TextInput(f"이거 코드예요 {code.code} 맞나요"))
-    events = await engine.helpdesk.faq_events(
+    events = await engine.helpdesk.faq_log.events(
         datetime(2026, 1, 1, tzinfo=UTC), datetime(2027, 1, 1, tzinfo=UTC)
     )
     assert events and all(code.code not in e["text"] for e in events)
@@ -191,8 +192,8 @@ async def test_a_renamed_subscriber_at_confirm_is_asked_for_the_account_again(db
         replies = await engine.handle("t:1", TextInput(typed))
     assert "신청할까요" in text_of(replies)
     renamed = CUSTOMERS.read_text(encoding="utf-8").replace("홍길동", "홍길순")
-    await engine.helpdesk.import_customers(renamed.encode("utf-8"))
+    await engine.helpdesk.customers.import_file(renamed.encode("utf-8"))
     replies = await engine.handle("t:1", press(replies, "취소/환불 신청"))
     assert "계좌를 다시 입력해 주세요" in text_of(replies)
     assert "은행을 선택하시거나" in text_of(replies)
-    assert await engine.helpdesk.list_requests() == []
+    assert await engine.helpdesk.requests.list() == []

@@ -14,12 +14,12 @@ import time
 from datetime import UTC, datetime
 from pathlib import Path
 
-from bot.engine import Engine, Press, Reply, TextInput
+from bot.app import assemble
+from bot.dialogue import Engine, Press, Reply, TextInput
 from core.calendar import fixed_clock
-from core.service import Helpdesk
-from core.storage import Database, Tx
-from faq.kb import load_knowledge_base
-from faq.matcher import Matcher
+from core.storage import Database
+from core.storage.requests import Requests
+from core.usecases import Helpdesk
 
 ROOT = Path(__file__).parents[2]
 CUSTOMERS = ROOT / "tests" / "stories" / "customers.json"
@@ -30,8 +30,8 @@ FILER = textwrap.dedent(
     import asyncio, json, sys
     from core.calendar import system_clock, today_kst
     from core.models import Reason
-    from core.service import Helpdesk
-    from core.storage import Database, Tx
+    from core.usecases import Filing, Helpdesk
+    from core.storage import Database
 
     async def main(path, n):
         db = await Database.open(path)
@@ -42,14 +42,14 @@ FILER = textwrap.dedent(
              "service_fee": 11000, "sms_charge": 0, "sms_sent": 0, "payment_method": "mycash"}]}
             for i in range(n)
         ]
-        await helpdesk.import_customers(json.dumps({"customers": customers}).encode())
+        await helpdesk.customers.import_file(json.dumps({"customers": customers}).encode())
         print("ready", flush=True)
         for i in range(n):
-            await helpdesk.file_request(
+            await helpdesk.requests.file(Filing(
                 customer_id=f"k{i}", service_id=f"K-{i}", reason=Reason.CLOSURE,
                 message="폐업", account=None, channel="test", chat_id=None,
                 submission_key=None,
-            )
+            ))
         print("done", flush=True)
 
     asyncio.run(main(sys.argv[1], int(sys.argv[2])))
@@ -93,13 +93,12 @@ def test_sigkill_during_submissions_leaves_whole_requests_or_nothing(tmp_path: P
 async def make_engine(path: Path, busy_timeout_ms: int = 10_000) -> Engine:
     db = await Database.open(path, busy_timeout_ms=busy_timeout_ms)
     helpdesk = Helpdesk(db, fixed_clock(NOW))
-    if not await helpdesk.list_requests() and await helpdesk.get_setting("seeded") is None:
-        await helpdesk.import_customers(CUSTOMERS.read_bytes())
-        await helpdesk.set_setting("seeded", "1")
-        code = await helpdesk.issue_link_code("hong01")
-        await helpdesk.redeem_link_code("t:1", code.code)
-    kb = load_knowledge_base()
-    return Engine(helpdesk, kb, Matcher(kb), channel="test")
+    if not await helpdesk.requests.list() and await helpdesk.values.get("seeded") is None:
+        await helpdesk.customers.import_file(CUSTOMERS.read_bytes())
+        await helpdesk.values.set("seeded", "1")
+        code = await helpdesk.linking.issue_code("hong01")
+        await helpdesk.linking.redeem("t:1", code.code)
+    return assemble(db, channel="test", clock=fixed_clock(NOW)).engine
 
 
 def hold_write_lock(path: Path, seconds: float, started: threading.Event) -> None:
@@ -173,20 +172,20 @@ async def test_a_full_disk_apologises_files_nothing_and_keeps_the_data(tmp_path:
     try:
         summary = await walk_to_confirm(engine)
 
-        async def disk_full(self: Tx, event: object) -> None:
+        async def disk_full(self: Requests, event: object) -> None:
             raise sqlite3.OperationalError("database or disk is full")
 
-        monkeypatch.setattr(Tx, "append_event", disk_full)
+        monkeypatch.setattr(Requests, "append_event", disk_full)
         confirm = press(summary, "취소/환불 신청")
         replies = await engine.handle("t:1", confirm)
         assert "처리 중 문제가 생겼어요" in text_of(replies)
         assert "접수된 신청은 없어요" in text_of(replies)
-        assert await engine.helpdesk.list_requests() == []  # the row went with the rollback
+        assert await engine.helpdesk.requests.list() == []  # the row went with the rollback
         monkeypatch.undo()
         # Space comes back: the same confirm now files, with the first number, exactly once.
         replies = await engine.handle("t:1", confirm)
         assert "신청 번호: R-20261128-0001" in text_of(replies)
-        assert len(await engine.helpdesk.list_requests()) == 1
+        assert len(await engine.helpdesk.requests.list()) == 1
     finally:
         await engine.helpdesk.db.close()
 
@@ -195,7 +194,8 @@ async def test_a_read_only_database_apologises_to_the_customer(tmp_path: Path):
     path = tmp_path / "ro.db"
     engine = await make_engine(path)
     try:
-        await engine.helpdesk.db._conn.execute("PRAGMA query_only = ON")
+        async with engine.helpdesk.db.transaction() as tx:
+            await tx.sql.execute("PRAGMA query_only = ON")  # the connection refuses writes
         replies = await engine.handle("t:1", TextInput("/refund"))
         assert "처리 중 문제가 생겼어요" in text_of(replies)
     finally:

@@ -11,9 +11,9 @@ import pytest
 
 from core.calendar import fixed_clock
 from core.crypto import CipherError, key_file_for
-from core.models import Reason, RefundAccount
-from core.service import Helpdesk
+from core.models import Customer, Reason, RefundAccount
 from core.storage import Database
+from core.usecases import Filing, Helpdesk
 
 CUSTOMERS = Path(__file__).parents[1] / "stories" / "customers.json"
 NOW = datetime(2026, 11, 28, 1, 0, tzinfo=UTC)
@@ -22,17 +22,19 @@ ACCOUNT = "110-123-456789"
 
 async def file_bank_request(db: Database) -> str:
     helpdesk = Helpdesk(db, fixed_clock(NOW))
-    await helpdesk.import_customers(CUSTOMERS.read_bytes())
-    await helpdesk.save_conversation("tg:1", "holder", {"account": ACCOUNT}, 0)
-    request, _ = await helpdesk.file_request(
-        customer_id="hong01",
-        service_id="SMS-1002",
-        reason=Reason.CLOSURE,
-        message="폐업",
-        account=RefundAccount(bank="신한은행", number=ACCOUNT, holder="홍길동"),
-        channel="telegram",
-        chat_id="tg:1",
-        submission_key=None,
+    await helpdesk.customers.import_file(CUSTOMERS.read_bytes())
+    await helpdesk.conversations.save("tg:1", "holder", {"account": ACCOUNT}, 0)
+    request, _ = await helpdesk.requests.file(
+        Filing(
+            customer_id="hong01",
+            service_id="SMS-1002",
+            reason=Reason.CLOSURE,
+            message="폐업",
+            account=RefundAccount(bank="신한은행", number=ACCOUNT, holder="홍길동"),
+            channel="telegram",
+            chat_id="tg:1",
+            submission_key=None,
+        )
     )
     return request.number
 
@@ -47,7 +49,7 @@ async def test_account_numbers_are_not_stored_in_plain_text(tmp_path: Path):
     db = await Database.open(path)
     try:
         number = await file_bank_request(db)
-        request, _ = await Helpdesk(db, fixed_clock(NOW)).show_request(number)
+        request, _ = await Helpdesk(db, fixed_clock(NOW)).requests.show(number)
         assert request.account is not None and request.account.number == ACCOUNT
     finally:
         await db.close()
@@ -81,37 +83,42 @@ async def test_a_wrong_key_is_a_clear_error_not_garbage(tmp_path: Path):
     other = await Database.open(path, Fernet.generate_key())
     try:
         with pytest.raises(CipherError, match="cannot be decrypted"):
-            await Helpdesk(other, fixed_clock(NOW)).show_request(number)
+            await Helpdesk(other, fixed_clock(NOW)).requests.show(number)
     finally:
         await other.close()
 
 
-async def test_repeated_wrong_link_codes_are_slowed_and_then_refused(tmp_path: Path, monkeypatch):
-    from core import service as service_module
+async def test_repeated_wrong_link_codes_are_slowed_and_then_refused(tmp_path: Path):
     from core.errors import InvalidLinkCode, LinkThrottled
+    from core.usecases import LinkLimits
 
     waits: list[float] = []
 
     async def no_real_sleep(seconds: float) -> None:
         waits.append(seconds)
 
-    monkeypatch.setattr(service_module.asyncio, "sleep", no_real_sleep)
+    async def attempt(helpdesk: Helpdesk, chat: str, code: str) -> Customer:
+        # As the engine does: the slow-down first, outside the unit of work that redeems.
+        await helpdesk.linking.slow_down(chat)
+        return await helpdesk.linking.redeem(chat, code)
+
     db = await Database.open(tmp_path / "p.db")
     try:
-        helpdesk = Helpdesk(db, fixed_clock(NOW))
-        await helpdesk.import_customers(CUSTOMERS.read_bytes())
+        helpdesk = Helpdesk(db, fixed_clock(NOW), sleep=no_real_sleep)
+        await helpdesk.customers.import_file(CUSTOMERS.read_bytes())
         for _ in range(5):
             with pytest.raises(InvalidLinkCode):
-                await helpdesk.redeem_link_code("tg:666", "guess")
+                await attempt(helpdesk, "tg:666", "guess")
         assert waits == [1.0, 2.0]  # the 4th and 5th guesses were slowed down
-        good = await helpdesk.issue_link_code("hong01")
+        good = await helpdesk.linking.issue_code("hong01")
         with pytest.raises(LinkThrottled):
-            await helpdesk.redeem_link_code("tg:666", good.code)  # refused, even a good code
-        assert await helpdesk.linked_customer("tg:666") is None
+            await attempt(helpdesk, "tg:666", good.code)  # refused, even a good code
+        assert waits == [1.0, 2.0]  # a refused chat is not kept waiting
+        assert await helpdesk.linking.customer_of("tg:666") is None
         # Another chat is not affected, and the good code was not used up by the refusal.
-        assert (await helpdesk.redeem_link_code("tg:7", good.code)).id == "hong01"
-        later = Helpdesk(db, fixed_clock(NOW + service_module.LINK_FAILURE_WINDOW))
-        other = await later.issue_link_code("hong01")
-        assert (await later.redeem_link_code("tg:666", other.code)).id == "hong01"
+        assert (await attempt(helpdesk, "tg:7", good.code)).id == "hong01"
+        later = Helpdesk(db, fixed_clock(NOW + LinkLimits().failure_window), sleep=no_real_sleep)
+        other = await later.linking.issue_code("hong01")
+        assert (await attempt(later, "tg:666", other.code)).id == "hong01"
     finally:
         await db.close()

@@ -12,8 +12,8 @@ import pytest
 
 from core.calendar import fixed_clock
 from core.models import Reason, RefundAccount
-from core.service import Helpdesk, hash_link_code
 from core.storage import MIGRATIONS, Database
+from core.usecases import Filing, Helpdesk, hash_link_code
 
 NOW = datetime(2026, 11, 22, 3, 0, tzinfo=UTC)  # 12:00 KST, day 3 of the demo services
 
@@ -40,16 +40,18 @@ def stored_bytes(path: Path) -> bytes:
 async def filed_request(db: Database, demo_bytes: bytes) -> str:
     """Import the demo customers and file one MyCash request; return its number."""
     helpdesk = Helpdesk(db, fixed_clock(NOW))
-    await helpdesk.import_customers(demo_bytes)
-    request, _ = await helpdesk.file_request(
-        customer_id="hong01",
-        service_id="SMS-1001",
-        reason=Reason.CLOSURE,
-        message="폐업합니다",
-        account=None,
-        channel="test",
-        chat_id="chat-1",
-        submission_key=None,
+    await helpdesk.customers.import_file(demo_bytes)
+    request, _ = await helpdesk.requests.file(
+        Filing(
+            customer_id="hong01",
+            service_id="SMS-1001",
+            reason=Reason.CLOSURE,
+            message="폐업합니다",
+            account=None,
+            channel="test",
+            chat_id="chat-1",
+            submission_key=None,
+        )
     )
     return request.number
 
@@ -73,7 +75,7 @@ async def test_reopening_keeps_the_data_and_does_not_migrate_again(
 
     reopened = await Database.open(db_path)  # re-running CREATE TABLE would fail here
     try:
-        request, events = await Helpdesk(reopened, fixed_clock(NOW)).show_request(number)
+        request, events = await Helpdesk(reopened, fixed_clock(NOW)).requests.show(number)
     finally:
         await reopened.close()
     assert request.service_id == "SMS-1001"
@@ -171,16 +173,18 @@ async def test_a_bank_transfer_request_without_an_account_cannot_be_stored(
     db: Database, db_path: Path, demo_bytes: bytes
 ) -> None:
     helpdesk = Helpdesk(db, fixed_clock(NOW))
-    await helpdesk.import_customers(demo_bytes)
-    await helpdesk.file_request(
-        customer_id="hong01",
-        service_id="SMS-1002",
-        reason=Reason.CLOSURE,
-        message="폐업",
-        account=RefundAccount(bank="국민은행", number="123456-01-234567", holder="홍길동"),
-        channel="test",
-        chat_id=None,
-        submission_key=None,
+    await helpdesk.customers.import_file(demo_bytes)
+    await helpdesk.requests.file(
+        Filing(
+            customer_id="hong01",
+            service_id="SMS-1002",
+            reason=Reason.CLOSURE,
+            message="폐업",
+            account=RefundAccount(bank="국민은행", number="123456-01-234567", holder="홍길동"),
+            channel="test",
+            chat_id=None,
+            submission_key=None,
+        )
     )
     with raw(db_path) as conn, pytest.raises(sqlite3.IntegrityError, match="CHECK"):
         conn.execute("UPDATE refund_requests SET account_number = NULL")
@@ -194,7 +198,7 @@ async def test_a_failed_transaction_stores_nothing_of_what_it_did(
 ) -> None:
     with pytest.raises(LookupError):
         async with db.transaction() as tx:
-            await tx.set_value("bot_username", "helpdesk_bot")
+            await tx.values.set("bot_username", "helpdesk_bot")
             raise LookupError("something went wrong half way")
     assert count(db_path, "kv") == 0
 
@@ -202,9 +206,9 @@ async def test_a_failed_transaction_stores_nothing_of_what_it_did(
 async def test_request_numbers_count_up_per_day_and_restart_the_next_day(db: Database) -> None:
     async with db.transaction() as tx:
         numbers = [
-            await tx.next_request_number(date(2026, 11, 24)),
-            await tx.next_request_number(date(2026, 11, 24)),
-            await tx.next_request_number(date(2026, 11, 25)),
+            await tx.next_number("R", date(2026, 11, 24)),
+            await tx.next_number("R", date(2026, 11, 24)),
+            await tx.next_number("R", date(2026, 11, 25)),
         ]
     assert numbers == ["R-20261124-0001", "R-20261124-0002", "R-20261125-0001"]
 
@@ -213,8 +217,8 @@ async def test_a_link_code_is_stored_only_as_a_hash(
     db: Database, db_path: Path, demo_bytes: bytes
 ) -> None:
     helpdesk = Helpdesk(db, fixed_clock(NOW))
-    await helpdesk.import_customers(demo_bytes)
-    issued = await helpdesk.issue_link_code("hong01")
+    await helpdesk.customers.import_file(demo_bytes)
+    issued = await helpdesk.linking.issue_code("hong01")
     with raw(db_path) as conn:
         rows = conn.execute("SELECT * FROM link_codes").fetchall()
     assert len(rows) == 1
@@ -225,10 +229,9 @@ async def test_a_link_code_is_stored_only_as_a_hash(
 
 async def test_a_conversation_saved_from_a_stale_version_is_refused(db: Database) -> None:
     async with db.transaction() as tx:
-        assert await tx.save_conversation("chat-1", "reason", {"service": "SMS-1001"}, 0, NOW)
-        assert not await tx.save_conversation("chat-1", "idle", {}, 0, NOW)
-        assert await tx.save_conversation("chat-1", "message", {"reason": "폐업"}, 1, NOW)
-        assert not await tx.save_conversation("chat-1", "idle", {}, 1, NOW)
-        loaded = await tx.load_conversation("chat-1")
-    assert loaded is not None
-    assert loaded[:3] == ("message", {"reason": "폐업"}, 2)
+        assert await tx.conversations.save("chat-1", "reason", {"service": "SMS-1001"}, 0, NOW)
+        assert not await tx.conversations.save("chat-1", "idle", {}, 0, NOW)
+        assert await tx.conversations.save("chat-1", "message", {"reason": "폐업"}, 1, NOW)
+        assert not await tx.conversations.save("chat-1", "idle", {}, 1, NOW)
+        loaded = await tx.conversations.load("chat-1")
+    assert (loaded.state, loaded.data, loaded.version) == ("message", {"reason": "폐업"}, 2)

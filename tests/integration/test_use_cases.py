@@ -25,8 +25,8 @@ from core.errors import (
 )
 from core.models import Reason, RefundAccount, RefundRequest, RequestStatus, ServiceStatus
 from core.policy import NotActive, PastDeadline, RequestOpen, SmsUsed
-from core.service import Helpdesk
 from core.storage import Database
+from core.usecases import Filing, Helpdesk
 
 # The demo services were issued on 2026-11-20 (KST), so 11-26 is the last eligible day.
 DAY_3 = datetime(2026, 11, 22, 3, 0, tzinfo=UTC)  # 12:00 KST on 11-22
@@ -47,15 +47,17 @@ async def file(
     message: str = "사업을 정리하게 되었습니다.",
 ) -> tuple[RefundRequest, bool]:
     """File a request the way the chat does."""
-    return await helpdesk.file_request(
-        customer_id=customer_id,
-        service_id=service_id,
-        reason=Reason.BUSINESS_ENDED,
-        message=message,
-        account=account,
-        channel="telegram",
-        chat_id="chat-1",
-        submission_key=submission_key,
+    return await helpdesk.requests.file(
+        Filing(
+            customer_id=customer_id,
+            service_id=service_id,
+            reason=Reason.BUSINESS_ENDED,
+            message=message,
+            account=account,
+            channel="telegram",
+            chat_id="chat-1",
+            submission_key=submission_key,
+        )
     )
 
 
@@ -78,7 +80,7 @@ def table(path: Path, sql: str) -> list[tuple[Any, ...]]:
 async def desk(db: Database, demo_bytes: bytes) -> Helpdesk:
     """The demo customers imported, the clock on day 3 of their services."""
     helpdesk = helpdesk_at(db, DAY_3)
-    await helpdesk.import_customers(demo_bytes)
+    await helpdesk.customers.import_file(demo_bytes)
     return helpdesk
 
 
@@ -91,7 +93,7 @@ async def test_an_eligible_mycash_service_is_filed_with_the_full_refund(desk: He
     assert request.status is RequestStatus.SUBMITTED
     assert (request.service_fee, request.sms_charge, request.total) == (11000, 20000, 31000)
     assert request.account is None
-    stored, _ = await desk.show_request(request.number)
+    stored, _ = await desk.requests.show(request.number)
     assert stored == request
 
 
@@ -158,7 +160,7 @@ async def test_a_second_filing_for_a_service_with_an_open_request_names_it(
 
 async def test_an_open_request_is_shown_in_the_customers_overview(desk: Helpdesk) -> None:
     request, _ = await file(desk)
-    views = {v.service.id: v.eligibility for v in await desk.services_overview("hong01")}
+    views = {v.service.id: v.eligibility for v in await desk.customers.services_overview("hong01")}
     assert views["SMS-1001"].reasons == (RequestOpen(request.number),)
     assert views["SMS-1004"].eligible
     assert views["SMS-1003"].reasons == (SmsUsed(3),)
@@ -184,7 +186,7 @@ async def test_filing_on_day_seven_at_a_minute_to_midnight_in_seoul_succeeds(
     db: Database, demo_bytes: bytes
 ) -> None:
     helpdesk = helpdesk_at(db, datetime(2026, 11, 26, 14, 59, tzinfo=UTC))  # 23:59 KST 11-26
-    await helpdesk.import_customers(demo_bytes)
+    await helpdesk.customers.import_file(demo_bytes)
     request, created = await file(helpdesk)
     assert created
     assert request.number.startswith("R-20261126-")
@@ -194,7 +196,7 @@ async def test_filing_half_an_hour_after_midnight_in_seoul_is_too_late(
     db: Database, demo_bytes: bytes
 ) -> None:
     helpdesk = helpdesk_at(db, datetime(2026, 11, 26, 15, 30, tzinfo=UTC))  # 00:30 KST 11-27
-    await helpdesk.import_customers(demo_bytes)
+    await helpdesk.customers.import_file(demo_bytes)
     with pytest.raises(NotEligible) as info:
         await file(helpdesk)
     assert info.value.reasons == (PastDeadline(day=8, last_day=date(2026, 11, 26)),)
@@ -229,7 +231,7 @@ async def test_request_numbers_carry_the_seoul_date_and_count_up(
     db: Database, demo_bytes: bytes
 ) -> None:
     helpdesk = helpdesk_at(db, datetime(2026, 11, 24, 23, 30, tzinfo=UTC))  # 08:30 KST 11-25
-    await helpdesk.import_customers(demo_bytes)
+    await helpdesk.customers.import_file(demo_bytes)
     first, _ = await file(helpdesk, "SMS-1001")
     second, _ = await file(helpdesk, "SMS-1004")
     third, _ = await file(helpdesk, "SMS-2001", customer_id="kim02")
@@ -257,7 +259,7 @@ async def test_a_bank_transfer_refund_is_paid_to_the_subscribers_own_account(
     request, _ = await file(desk, "SMS-1002", account=hong_account())
     assert request.account == hong_account()
     assert request.total == 33000
-    stored, _ = await desk.show_request(request.number)
+    stored, _ = await desk.requests.show(request.number)
     assert stored.account == hong_account()
 
 
@@ -327,17 +329,19 @@ async def test_approve_then_refunded_moves_the_request_along_and_cancels_the_ser
     desk: Helpdesk,
 ) -> None:
     request, _ = await file(desk)
-    assert (await desk.approve(request.number, "kim")).status is RequestStatus.APPROVED
-    assert (await desk.mark_refunded(request.number, "kim")).status is RequestStatus.REFUNDED
-    views = {v.service.id: v for v in await desk.services_overview("hong01")}
+    assert (await desk.requests.approve(request.number, "kim")).status is RequestStatus.APPROVED
+    assert (
+        await desk.requests.mark_refunded(request.number, "kim")
+    ).status is RequestStatus.REFUNDED
+    views = {v.service.id: v for v in await desk.customers.services_overview("hong01")}
     assert views["SMS-1001"].service.status is ServiceStatus.CANCELLED
     assert views["SMS-1001"].eligibility.reasons == (NotActive(ServiceStatus.CANCELLED),)
 
 
 async def test_a_refunded_service_cannot_be_filed_again(desk: Helpdesk) -> None:
     request, _ = await file(desk)
-    await desk.approve(request.number, "kim")
-    await desk.mark_refunded(request.number, "kim")
+    await desk.requests.approve(request.number, "kim")
+    await desk.requests.mark_refunded(request.number, "kim")
     with pytest.raises(NotEligible) as info:
         await file(desk, submission_key="later")
     assert info.value.reasons == (NotActive(ServiceStatus.CANCELLED),)
@@ -345,22 +349,22 @@ async def test_a_refunded_service_cannot_be_filed_again(desk: Helpdesk) -> None:
 
 async def test_a_rejection_keeps_the_reason_the_customer_will_read(desk: Helpdesk) -> None:
     request, _ = await file(desk)
-    rejected = await desk.reject(request.number, "kim", "  이미 사용 이력이 있습니다. ")
+    rejected = await desk.requests.reject(request.number, "kim", "  이미 사용 이력이 있습니다. ")
     assert rejected.status is RequestStatus.REJECTED
     assert rejected.decision_note == "이미 사용 이력이 있습니다."
 
 
 async def test_an_approved_request_can_still_be_rejected(desk: Helpdesk) -> None:
     request, _ = await file(desk)
-    await desk.approve(request.number, "kim")
-    assert (await desk.reject(request.number, "kim", "확인 필요")).status is (
+    await desk.requests.approve(request.number, "kim")
+    assert (await desk.requests.reject(request.number, "kim", "확인 필요")).status is (
         RequestStatus.REJECTED
     )
 
 
 async def test_a_rejected_request_no_longer_blocks_a_new_one(desk: Helpdesk) -> None:
     request, _ = await file(desk)
-    await desk.reject(request.number, "kim", "메시지 확인 필요")
+    await desk.requests.reject(request.number, "kim", "메시지 확인 필요")
     again, created = await file(desk, submission_key="second try")
     assert created
     assert again.number != request.number
@@ -369,46 +373,46 @@ async def test_a_rejected_request_no_longer_blocks_a_new_one(desk: Helpdesk) -> 
 async def test_a_rejection_without_a_reason_is_refused(desk: Helpdesk) -> None:
     request, _ = await file(desk)
     with pytest.raises(InvalidInput):
-        await desk.reject(request.number, "kim", "   ")
-    assert (await desk.show_request(request.number))[0].status is RequestStatus.SUBMITTED
+        await desk.requests.reject(request.number, "kim", "   ")
+    assert (await desk.requests.show(request.number))[0].status is RequestStatus.SUBMITTED
 
 
 async def test_approving_twice_is_an_illegal_transition(desk: Helpdesk) -> None:
     request, _ = await file(desk)
-    await desk.approve(request.number, "kim")
+    await desk.requests.approve(request.number, "kim")
     with pytest.raises(IllegalTransition):
-        await desk.approve(request.number, "lee")
+        await desk.requests.approve(request.number, "lee")
 
 
 async def test_rejecting_a_refunded_request_is_an_illegal_transition(desk: Helpdesk) -> None:
     request, _ = await file(desk)
-    await desk.approve(request.number, "kim")
-    await desk.mark_refunded(request.number, "kim")
+    await desk.requests.approve(request.number, "kim")
+    await desk.requests.mark_refunded(request.number, "kim")
     with pytest.raises(IllegalTransition):
-        await desk.reject(request.number, "lee", "취소")
-    assert (await desk.show_request(request.number))[0].status is RequestStatus.REFUNDED
+        await desk.requests.reject(request.number, "lee", "취소")
+    assert (await desk.requests.show(request.number))[0].status is RequestStatus.REFUNDED
 
 
 async def test_a_request_cannot_be_refunded_before_it_is_approved(desk: Helpdesk) -> None:
     request, _ = await file(desk)
     with pytest.raises(IllegalTransition):
-        await desk.mark_refunded(request.number, "kim")
-    views = {v.service.id: v for v in await desk.services_overview("hong01")}
+        await desk.requests.mark_refunded(request.number, "kim")
+    views = {v.service.id: v for v in await desk.customers.services_overview("hong01")}
     assert views["SMS-1001"].service.status is ServiceStatus.ACTIVE
 
 
 async def test_a_rejected_request_cannot_be_approved(desk: Helpdesk) -> None:
     request, _ = await file(desk)
-    await desk.reject(request.number, "kim", "확인 필요")
+    await desk.requests.reject(request.number, "kim", "확인 필요")
     with pytest.raises(IllegalTransition):
-        await desk.approve(request.number, "kim")
+        await desk.requests.approve(request.number, "kim")
 
 
-@pytest.mark.parametrize("action", ["approve", "mark_refunded", "show_request"])
+@pytest.mark.parametrize("action", ["approve", "mark_refunded", "show"])
 async def test_an_unknown_request_number_is_not_found(desk: Helpdesk, action: str) -> None:
-    args = ("R-20261122-9999",) if action == "show_request" else ("R-20261122-9999", "kim")
+    args = ("R-20261122-9999",) if action == "show" else ("R-20261122-9999", "kim")
     with pytest.raises(NotFound):
-        await getattr(desk, action)(*args)
+        await getattr(desk.requests, action)(*args)
 
 
 # --- the audit trail --------------------------------------------------------------------------
@@ -418,12 +422,12 @@ async def test_every_change_appends_to_the_trail_with_who_and_when(
     db: Database, demo_bytes: bytes
 ) -> None:
     filed_at = datetime(2026, 11, 22, 3, 0, tzinfo=UTC)
-    await helpdesk_at(db, filed_at).import_customers(demo_bytes)
+    await helpdesk_at(db, filed_at).customers.import_file(demo_bytes)
     request, _ = await file(helpdesk_at(db, filed_at))
-    await helpdesk_at(db, filed_at + timedelta(hours=1)).approve(request.number, "kim")
-    await helpdesk_at(db, filed_at + timedelta(hours=2)).mark_refunded(request.number, "lee")
+    await helpdesk_at(db, filed_at + timedelta(hours=1)).requests.approve(request.number, "kim")
+    await helpdesk_at(db, filed_at + timedelta(hours=2)).requests.mark_refunded(request.number, "lee")
 
-    _, events = await helpdesk_at(db, filed_at).show_request(request.number)
+    _, events = await helpdesk_at(db, filed_at).requests.show(request.number)
     assert [(e.action, e.actor) for e in events] == [
         ("submitted", "customer:telegram:chat-1"),
         ("approved", "agent:kim"),
@@ -439,17 +443,17 @@ async def test_every_change_appends_to_the_trail_with_who_and_when(
 
 async def test_a_rejection_reason_is_in_the_trail(desk: Helpdesk) -> None:
     request, _ = await file(desk)
-    await desk.reject(request.number, "kim", "사용 이력 확인")
-    _, events = await desk.show_request(request.number)
+    await desk.requests.reject(request.number, "kim", "사용 이력 확인")
+    _, events = await desk.requests.show(request.number)
     assert (events[-1].action, events[-1].detail) == ("rejected", "사용 이력 확인")
 
 
 async def test_a_refused_transition_leaves_no_trace_in_the_trail(desk: Helpdesk) -> None:
     request, _ = await file(desk)
-    await desk.approve(request.number, "kim")
+    await desk.requests.approve(request.number, "kim")
     with pytest.raises(IllegalTransition):
-        await desk.approve(request.number, "kim")
-    _, events = await desk.show_request(request.number)
+        await desk.requests.approve(request.number, "kim")
+    _, events = await desk.requests.show(request.number)
     assert [e.action for e in events] == ["submitted", "approved"]
 
 
@@ -460,17 +464,17 @@ async def test_an_import_reports_what_it_added_changed_and_left_alone(
     db: Database, demo_records: dict[str, Any]
 ) -> None:
     helpdesk = helpdesk_at(db, DAY_3)
-    first = await helpdesk.import_customers(json.dumps(demo_records).encode())
+    first = await helpdesk.customers.import_file(json.dumps(demo_records).encode())
     assert first.customers["added"] == ["hong01", "kim02"]
     assert len(first.services["added"]) == 5
 
     demo_records["customers"][1]["name"] = "김철수B"
     demo_records["customers"][0]["services"][0]["sms_sent"] = 2
-    second = await helpdesk.import_customers(json.dumps(demo_records).encode())
+    second = await helpdesk.customers.import_file(json.dumps(demo_records).encode())
     assert second.customers == {"added": [], "updated": ["kim02"], "unchanged": ["hong01"]}
     assert second.services["updated"] == ["SMS-1001"]
     assert len(second.services["unchanged"]) == 4
-    assert (await helpdesk.get_customer("kim02")).name == "김철수B"
+    assert (await helpdesk.customers.get("kim02")).name == "김철수B"
 
 
 def snapshot(path: Path) -> list[list[tuple[Any, ...]]]:
@@ -489,7 +493,7 @@ async def test_an_import_with_one_bad_record_changes_nothing(
     demo_records["customers"].append({"id": "lee03", "name": "이영희", "services": []})
     demo_records["customers"][1]["services"][0]["sms_charge"] = -100
     with pytest.raises(ImportRejected):
-        await desk.import_customers(json.dumps(demo_records).encode())
+        await desk.customers.import_file(json.dumps(demo_records).encode())
     assert snapshot(db_path) == before
 
 
@@ -509,7 +513,7 @@ async def test_an_import_that_fails_half_way_through_writing_changes_nothing(
         }
     )
     with pytest.raises(ImportRejected, match="SMS-1001"):
-        await desk.import_customers(json.dumps(demo_records).encode())
+        await desk.customers.import_file(json.dumps(demo_records).encode())
     assert snapshot(db_path) == before
 
 
@@ -519,10 +523,10 @@ async def test_reimporting_after_a_refund_does_not_bring_the_service_back(
     # The billing export knows nothing of our refunds; the same file loaded again must not
     # reactivate a refunded service and so offer the customer a second refund.
     request, _ = await file(desk)
-    await desk.approve(request.number, "kim")
-    await desk.mark_refunded(request.number, "kim")
-    await desk.import_customers(demo_bytes)
-    views = {v.service.id: v for v in await desk.services_overview("hong01")}
+    await desk.requests.approve(request.number, "kim")
+    await desk.requests.mark_refunded(request.number, "kim")
+    await desk.customers.import_file(demo_bytes)
+    views = {v.service.id: v for v in await desk.customers.services_overview("hong01")}
     assert views["SMS-1001"].service.status is ServiceStatus.CANCELLED
     assert not views["SMS-1001"].eligibility.eligible
 
@@ -531,75 +535,73 @@ async def test_reimporting_after_a_refund_does_not_bring_the_service_back(
 
 
 async def test_a_link_code_links_the_chat_to_its_customer(desk: Helpdesk) -> None:
-    issued = await desk.issue_link_code("hong01")
-    customer = await desk.redeem_link_code("chat-1", issued.code)
+    issued = await desk.linking.issue_code("hong01")
+    customer = await desk.linking.redeem("chat-1", issued.code)
     assert customer.id == "hong01"
-    assert (await desk.linked_customer("chat-1")) == customer
+    assert (await desk.linking.customer_of("chat-1")) == customer
     assert issued.expires_at == DAY_3 + timedelta(minutes=30)
 
 
 async def test_link_codes_are_long_random_and_url_safe(desk: Helpdesk) -> None:
-    codes = {(await desk.issue_link_code("hong01")).code for _ in range(5)}
+    codes = {(await desk.linking.issue_code("hong01")).code for _ in range(5)}
     assert len(codes) == 5
     assert all(re.fullmatch(r"[A-Za-z0-9_-]{22,}", c) for c in codes)
 
 
 async def test_a_used_code_links_nobody(desk: Helpdesk) -> None:
-    issued = await desk.issue_link_code("hong01")
-    await desk.redeem_link_code("chat-1", issued.code)
+    issued = await desk.linking.issue_code("hong01")
+    await desk.linking.redeem("chat-1", issued.code)
     with pytest.raises(InvalidLinkCode):
-        await desk.redeem_link_code("chat-2", issued.code)
-    assert await desk.linked_customer("chat-2") is None
+        await desk.linking.redeem("chat-2", issued.code)
+    assert await desk.linking.customer_of("chat-2") is None
 
 
 async def test_an_expired_code_links_nobody(db: Database, desk: Helpdesk) -> None:
-    issued = await desk.issue_link_code("hong01")
+    issued = await desk.linking.issue_code("hong01")
     later = helpdesk_at(db, DAY_3 + timedelta(minutes=31))
     with pytest.raises(InvalidLinkCode):
-        await later.redeem_link_code("chat-1", issued.code)
-    assert await later.linked_customer("chat-1") is None
+        await later.linking.redeem("chat-1", issued.code)
+    assert await later.linking.customer_of("chat-1") is None
 
 
 async def test_a_code_still_works_a_minute_before_it_expires(db: Database, desk: Helpdesk) -> None:
-    issued = await desk.issue_link_code("hong01")
+    issued = await desk.linking.issue_code("hong01")
     later = helpdesk_at(db, DAY_3 + timedelta(minutes=29))
-    assert (await later.redeem_link_code("chat-1", issued.code)).id == "hong01"
+    assert (await later.linking.redeem("chat-1", issued.code)).id == "hong01"
 
 
 async def test_an_unknown_code_links_nobody(desk: Helpdesk) -> None:
     with pytest.raises(InvalidLinkCode):
-        await desk.redeem_link_code("chat-1", "not-a-code-anybody-issued")
-    assert await desk.linked_customer("chat-1") is None
+        await desk.linking.redeem("chat-1", "not-a-code-anybody-issued")
+    assert await desk.linking.customer_of("chat-1") is None
 
 
 async def test_a_third_code_for_another_customer_relinks_the_chat(
     db: Database, desk: Helpdesk
 ) -> None:
-    first = await desk.issue_link_code("hong01")
-    await desk.redeem_link_code("chat-1", first.code)
+    first = await desk.linking.issue_code("hong01")
+    await desk.linking.redeem("chat-1", first.code)
     with pytest.raises(InvalidLinkCode):
-        await desk.redeem_link_code("chat-1", first.code)
-    expired = await desk.issue_link_code("hong01")
+        await desk.linking.redeem("chat-1", first.code)
+    expired = await desk.linking.issue_code("hong01")
     with pytest.raises(InvalidLinkCode):
-        await helpdesk_at(db, DAY_3 + timedelta(minutes=31)).redeem_link_code(
-            "chat-1", expired.code
-        )
-    third = await desk.issue_link_code("kim02")
-    assert (await desk.redeem_link_code("chat-1", third.code)).id == "kim02"
-    customer = await desk.linked_customer("chat-1")
+        await helpdesk_at(db, DAY_3 + timedelta(minutes=31)).linking.redeem("chat-1", expired.code)
+    third = await desk.linking.issue_code("kim02")
+    assert (await desk.linking.redeem("chat-1", third.code)).id == "kim02"
+    customer = await desk.linking.customer_of("chat-1")
     assert customer is not None
     assert customer.id == "kim02"
 
 
 async def test_a_code_for_an_unknown_customer_is_not_issued(desk: Helpdesk, db_path: Path) -> None:
     with pytest.raises(NotFound):
-        await desk.issue_link_code("nobody")
+        await desk.linking.issue_code("nobody")
     assert table(db_path, "SELECT count(*) FROM link_codes") == [(0,)]
 
 
 async def test_unlinking_removes_the_link_once(desk: Helpdesk) -> None:
-    issued = await desk.issue_link_code("hong01")
-    await desk.redeem_link_code("chat-1", issued.code)
-    assert await desk.unlink("chat-1")
-    assert not await desk.unlink("chat-1")
-    assert await desk.linked_customer("chat-1") is None
+    issued = await desk.linking.issue_code("hong01")
+    await desk.linking.redeem("chat-1", issued.code)
+    assert await desk.linking.unlink("chat-1")
+    assert not await desk.linking.unlink("chat-1")
+    assert await desk.linking.customer_of("chat-1") is None

@@ -35,11 +35,10 @@ from typing import Any
 
 import pytest
 
-from bot.engine import Button, Engine, Event, Press, Reply, TextInput, Upload
-from core.service import Helpdesk
+from bot.app import assemble
+from bot.dialogue import Button, Engine, Event, Press, Reply, TextInput, Upload
 from core.storage import Database
-from faq.kb import load_knowledge_base
-from faq.matcher import Matcher
+from core.usecases import Helpdesk
 
 HERE = Path(__file__).parent
 STORIES = sorted(HERE.glob("*.toml"))
@@ -57,8 +56,7 @@ class Clock:
 
 
 def _engine(db: Database, clock: Clock) -> Engine:
-    kb = load_knowledge_base()
-    return Engine(Helpdesk(db, clock), kb, Matcher(kb), channel="story")
+    return assemble(db, channel="story", clock=clock).engine
 
 
 def _find(buttons: list[Button], label: str, where: str) -> Button:
@@ -77,10 +75,10 @@ async def test_story(path: Path, tmp_path: Path) -> None:
     db_path = tmp_path / "story.db"
     db = await Database.open(db_path)
     helpdesk = Helpdesk(db, clock)
-    await helpdesk.import_customers((HERE / "customers.json").read_bytes())
+    await helpdesk.customers.import_file((HERE / "customers.json").read_bytes())
     for chat, customer_id in story.get("link", {}).items():
-        code = await helpdesk.issue_link_code(customer_id)
-        await helpdesk.redeem_link_code(f"story:{chat}", code.code)
+        code = await helpdesk.linking.issue_code(customer_id)
+        await helpdesk.linking.redeem(f"story:{chat}", code.code)
     engine = _engine(db, clock)
     shown: dict[str, list[Button]] = {}
     history: dict[str, list[Button]] = {}
@@ -120,14 +118,14 @@ async def test_story(path: Path, tmp_path: Path) -> None:
             shown[chat] = [b for r in replies for b in r.flat_buttons()]
             history.setdefault(chat, []).extend(shown[chat])
         end = story.get("end", {})
-        requests = await engine.helpdesk.list_requests()
+        requests = await engine.helpdesk.requests.list()
         if "requests" in end:
             assert len(requests) == end["requests"], [r.number for r in requests]
         if "statuses" in end:
             assert [r.status.value for r in requests] == end["statuses"]
         if "services" in end:
             assert [r.service_id for r in requests] == end["services"]
-        inquiries = await engine.helpdesk.list_inquiries()
+        inquiries = await engine.helpdesk.inquiries.list()
         if "inquiries" in end:
             assert len(inquiries) == end["inquiries"]
         if "inquiry_attachments" in end:
@@ -141,7 +139,7 @@ async def test_story(path: Path, tmp_path: Path) -> None:
         for fragment in end.get("inquiry_transcript_absent", []):
             assert fragment not in transcript, transcript
         for request in requests:
-            _, events = await engine.helpdesk.show_request(request.number)
+            _, events = await engine.helpdesk.requests.show(request.number)
             assert events and events[0].action == "submitted", "a request without its trail"
     finally:
         await db.close()

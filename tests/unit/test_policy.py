@@ -15,7 +15,6 @@ from core.models import (
     RequestStatus,
     Service,
     ServiceStatus,
-    mask_account_number,
 )
 from core.money import format_won
 from core.policy import (
@@ -27,6 +26,7 @@ from core.policy import (
     last_eligible_day,
     quote,
 )
+from core.text import mask_digits
 
 ISSUED = date(2026, 11, 20)
 
@@ -191,11 +191,6 @@ def test_the_refund_goes_back_the_way_it_was_paid(method: PaymentMethod) -> None
     assert quote(make_service(payment_method=method)).destination is method
 
 
-def test_payment_methods_have_the_names_customers_know() -> None:
-    assert PaymentMethod.MYCASH.label == "마이캐쉬"
-    assert PaymentMethod.BANK_TRANSFER.label == "실시간계좌이체"
-
-
 @pytest.mark.parametrize("fee", [1.5, 11000.0, "11000", True])
 def test_a_service_fee_that_is_not_integer_won_is_refused(fee: object) -> None:
     with pytest.raises(ValidationError):
@@ -238,4 +233,4 @@ def test_the_eight_cancellation_reasons_are_the_seeds_labels() -> None:
 
 
 def test_a_masked_account_number_shows_only_the_last_four_digits() -> None:
-    assert mask_account_number("110-123-456789") == "***-***-**6789"
+    assert mask_digits("110-123-456789") == "***-***-**6789"

@@ -8,7 +8,7 @@ import pytest
 from telegram.error import Forbidden, NetworkError, RetryAfter, TimedOut
 
 from bot import telegram as channel
-from bot.engine import Button, Reply
+from bot.dialogue import Button, Reply
 from bot.telegram import FloodGuard, RedactingFilter, merge_replies, send_with_retry, split_text
 
 

@@ -1,0 +1,106 @@
+"""Questions answered from the knowledge base: answer, clarify or fall back; 👍/👎; small talk."""
+
+from __future__ import annotations
+
+import re
+
+from bot import texts
+from bot.dialogue.events import rows
+from bot.dialogue.flow import State
+from bot.dialogue.menus import (
+    CONTACT,
+    HANDOFF,
+    OTHER_QUESTION,
+    action_button,
+    feedback_row,
+    topic_button,
+    topic_buttons,
+)
+from bot.dialogue.services import not_cancellable_text
+from bot.dialogue.turn import Turn
+from core.text import redact, squash
+
+PERSONAL_INTENTS = ("not_in_list", "past_deadline")
+"""Answers that list the linked customer's own services that cannot be cancelled."""
+
+_GREETINGS = ("안녕", "하이", "hi", "hello", "반가워", "반갑습니다", "헬로")
+_THANKS = ("감사", "고마워", "고맙습니다", "땡큐", "thx", "thanks", "thankyou", "ㄱㅅ")
+
+
+def small_talk(text: str) -> str | None:
+    """'greeting' or 'thanks' for a short message that is only that, else None."""
+    squashed = re.sub(r"[^\w가-힣ㄱ-ㅎ]", "", squash(text))
+    squashed = re.sub(r"(요|용|여|합니다|해요|드려요|드립니다)$", "", squashed)
+    if not squashed or len(squashed) > 8:
+        return None
+    # NFKC turns compatibility jamo (ㄱㅅ) into conjoining ones: compare like with like.
+    if any(squashed.startswith(squash(word)) for word in _GREETINGS):
+        return "greeting"
+    if any(squashed.startswith(squash(word)) for word in _THANKS):
+        return "thanks"
+    return None
+
+
+async def answer_question(turn: Turn, text: str) -> bool:
+    """Answer free text from the knowledge base; return False when nothing fitted.
+
+    The text is redacted before anything else sees it, so a pasted link code or account
+    number never reaches the FAQ log, not even in its normalised form.
+    """
+    question = redact(text[: turn.deps.limits.max_match_chars])
+    result = turn.deps.matcher.match(question)
+    turn.data.last_q = question
+    await turn.deps.helpdesk.faq_log.record(
+        chat_id=turn.chat_id,
+        kind=result.decision,
+        intent=result.intent,
+        text=question,
+        normalized=result.normalized,
+        tx=turn.tx,
+    )
+    if result.decision == "answer" and result.intent:
+        await answer(turn, result.intent, asked=True)
+        return True
+    if result.decision == "clarify" and result.candidates:
+        kb = turn.deps.kb
+        buttons = [topic_button(kb, c) for c in result.candidates if c in kb.ids]
+        turn.say(texts.CLARIFY, rows([*buttons, OTHER_QUESTION]))
+        return True
+    if turn.state is State.IDLE:
+        turn.say(texts.FALLBACK, topic_buttons(turn.deps.kb) + ((CONTACT,),))
+    return False
+
+
+async def answer(turn: Turn, intent_id: str, asked: bool = False) -> None:
+    """The answer of one FAQ intent (personalised for a linked customer where it helps)."""
+    kb = turn.deps.kb
+    intent = kb.get(intent_id)
+    text = intent.answer.strip()
+    buttons = [b for b in (action_button(kb, a) for a in intent.actions) if b]
+    if not asked:
+        turn.data.last_q = f"[{intent.title}]"
+    if turn.customer is not None and intent_id in PERSONAL_INTENTS:
+        personal, blocked = await not_cancellable_text(turn)
+        if personal:
+            text += "\n\n" + personal
+        if blocked:
+            buttons.append(HANDOFF)
+    turn.say(text, rows(buttons) + (feedback_row(intent_id),))
+
+
+async def feedback(turn: Turn, intent_id: str, helpful: bool) -> None:
+    """Record 👍/👎 for the last answer."""
+    question = turn.data.last_q or ""
+    await turn.deps.helpdesk.faq_log.record(
+        chat_id=turn.chat_id,
+        kind="feedback",
+        intent=intent_id,
+        text=question,
+        normalized=turn.deps.matcher.normalize(question) if question else "",
+        helpful=helpful,
+        tx=turn.tx,
+    )
+    if helpful:
+        turn.say(texts.THANKS_HELPFUL)
+    else:
+        turn.say(texts.THANKS_NOT_HELPFUL, topic_buttons(turn.deps.kb) + ((CONTACT,),))

@@ -1,0 +1,47 @@
+"""Buttons that mean the same everywhere: FAQ topics, start a request, the customer centre."""
+
+from __future__ import annotations
+
+from bot import texts
+from bot.dialogue.events import Button, Rows, rows
+from bot.dialogue.payloads import global_payload
+from faq.kb import KnowledgeBase
+
+START_REFUND = Button(texts.BTN_START_REFUND, global_payload("refund"))
+MY_SERVICES = Button(texts.BTN_MY_SERVICES, global_payload("svc"))
+CONTACT = Button(texts.BTN_CONTACT, global_payload("contact"))
+HANDOFF = Button(texts.BTN_HANDOFF, global_payload("ho"))
+OTHER_QUESTION = Button(texts.BTN_OTHER_QUESTION, global_payload("topics"))
+NOT_LISTED = Button(texts.BTN_NOT_LISTED, global_payload("svc"))
+
+
+def topic_button(kb: KnowledgeBase, intent_id: str) -> Button:
+    """The button that asks one FAQ question."""
+    return Button(kb.get(intent_id).title, global_payload("faq", intent_id))
+
+
+def topic_buttons(kb: KnowledgeBase, with_refund: bool = False) -> Rows:
+    """Every FAQ topic, two to a row, and optionally [취소/환불 신청하기]."""
+    layout = rows([topic_button(kb, intent.id) for intent in kb.intents], 2)
+    if with_refund:
+        layout += ((START_REFUND,),)
+    return layout
+
+
+def feedback_row(intent_id: str) -> tuple[Button, ...]:
+    """[👍] [👎] under an answer."""
+    return (
+        Button(texts.BTN_HELPFUL, global_payload("fb", intent_id, "1")),
+        Button(texts.BTN_NOT_HELPFUL, global_payload("fb", intent_id, "0")),
+    )
+
+
+def action_button(kb: KnowledgeBase, action: str) -> Button | None:
+    """The button of an FAQ answer's next action (as the knowledge base names it)."""
+    fixed = {"refund": START_REFUND, "my_services": MY_SERVICES, "contact": CONTACT}
+    if action in fixed:
+        return fixed[action]
+    intent_id = action.removeprefix("faq:")
+    if action.startswith("faq:") and intent_id in kb.ids:
+        return topic_button(kb, intent_id)
+    return None

@@ -1,0 +1,355 @@
+"""The refund request: choose a service, see the breakdown, give reason, message and (for a
+bank transfer) the account, confirm — one step object per state, in the order of its form."""
+
+from __future__ import annotations
+
+import secrets
+
+from bot import texts
+from bot.dialogue.events import Reply, rows
+from bot.dialogue.flow import Form, GoTo, Next, Outcome, Reprompt, State, Stay, Step
+from bot.dialogue.inputs import clean_message, required_text
+from bot.dialogue.inquiry import start_inquiry
+from bot.dialogue.menus import CONTACT, HANDOFF, NOT_LISTED
+from bot.dialogue.payloads import index
+from bot.dialogue.services import blocked_lines
+from bot.dialogue.turn import Turn
+from core.calendar import mycash_credit_window, today_kst
+from core.errors import AlreadyOpen, InvalidAccount, NotEligible, NotFound
+from core.models import PaymentMethod, Reason, RefundAccount, RefundRequest
+from core.policy import quote
+from core.usecases import Filing, normalize_account_number, same_holder
+
+REFUND_FORMS: dict[PaymentMethod, Form] = {
+    PaymentMethod.MYCASH: (
+        State.CHOOSE_SERVICE,
+        State.BREAKDOWN,
+        State.REASON,
+        State.MESSAGE,
+        State.CONFIRM,
+    ),
+    PaymentMethod.BANK_TRANSFER: (
+        State.CHOOSE_SERVICE,
+        State.BREAKDOWN,
+        State.REASON,
+        State.MESSAGE,
+        State.BANK,
+        State.ACCOUNT,
+        State.HOLDER,
+        State.CONFIRM,
+    ),
+}
+"""The request's steps, by how the service was paid (a bank transfer needs an account)."""
+
+REASONS: tuple[Reason, ...] = tuple(Reason)
+
+
+def destination(method: PaymentMethod) -> str:
+    """Where the refund goes, in words."""
+    return texts.DEST_MYCASH if method is PaymentMethod.MYCASH else texts.DEST_BANK
+
+
+async def start_refund(turn: Turn) -> Outcome:
+    """Offer the customer's eligible services, or say why there are none."""
+    if turn.customer is None:
+        turn.reset()
+        turn.say(texts.NOT_LINKED)
+        return Stay()
+    views = await turn.services()
+    eligible = [v for v in views if v.eligibility.eligible]
+    turn.reset()
+    if not views:
+        turn.say(texts.NO_SERVICES)
+        return Stay()
+    if not eligible:
+        turn.say("\n".join([texts.NONE_ELIGIBLE, *blocked_lines(views)]), ((HANDOFF,), (CONTACT,)))
+        return Stay()
+    turn.data.flow = secrets.token_urlsafe(6)
+    turn.data.customer = turn.customer.id
+    turn.data.options = [v.service.id for v in eligible]
+    return GoTo(State.CHOOSE_SERVICE)
+
+
+class ChooseService(Step):
+    """Which eligible service to cancel."""
+
+    state = State.CHOOSE_SERVICE
+
+    async def prompt(self, turn: Turn) -> Reply:
+        views = {v.service.id: v for v in await turn.services()}
+        lines = [texts.CHOOSE_SERVICE]
+        buttons = []
+        for position, service_id in enumerate(turn.data.options):
+            view = views.get(service_id)
+            if view is None or not view.eligibility.eligible:
+                continue  # e.g. the day ended while the list was open
+            total = quote(view.service).total
+            lines.append("• " + texts.eligible_line(service_id, total, view.eligibility.last_day))
+            buttons.append(
+                turn.flow_button(texts.service_button(service_id, total), "svc", position)
+            )
+        layout = rows(buttons)
+        if any(not v.eligibility.eligible for v in views.values()):
+            layout += ((NOT_LISTED,),)
+        return Reply("\n".join(lines), (*layout, turn.nav(back=False)))
+
+    async def on_press(self, turn: Turn, action: str, arg: str) -> Outcome | None:
+        position = index(arg, len(turn.data.options)) if action == "svc" else None
+        if position is None:
+            return None
+        data = turn.data
+        data.service = data.options[position]
+        data.bank = data.account = data.holder = data.typed_holder = None
+        view = await turn.service()
+        if view is None or not view.eligibility.eligible:
+            data.service = None
+            turn.say(texts.NO_LONGER_ELIGIBLE)
+            return await start_refund(turn)
+        return Next()
+
+
+class Breakdown(Step):
+    """The refund breakdown and [다음 진행]."""
+
+    state = State.BREAKDOWN
+
+    async def prompt(self, turn: Turn) -> Reply:
+        view = await turn.service()
+        assert view is not None, "the service was checked when it was chosen"
+        service = view.service
+        text = texts.breakdown(
+            service.id,
+            service.service_fee,
+            service.sms_charge,
+            destination(service.payment_method),
+            view.eligibility.last_day,
+        )
+        return Reply(text, ((turn.flow_button(texts.BTN_NEXT, "next"),), turn.nav()))
+
+    async def on_press(self, turn: Turn, action: str, arg: str) -> Outcome | None:
+        return Next() if action == "next" else None
+
+
+class ReasonStep(Step):
+    """One of the eight reasons."""
+
+    state = State.REASON
+
+    async def prompt(self, turn: Turn) -> Reply:
+        reasons = [turn.flow_button(r.value, "reason", i) for i, r in enumerate(REASONS)]
+        return Reply(texts.ASK_REASON, (*rows(reasons, 2), turn.nav()))
+
+    async def on_press(self, turn: Turn, action: str, arg: str) -> Outcome | None:
+        position = index(arg, len(REASONS)) if action == "reason" else None
+        if position is None:
+            return None
+        turn.data.reason = REASONS[position]
+        return Next()
+
+
+class Message(Step):
+    """남기실 말씀: required free text."""
+
+    state = State.MESSAGE
+    free_text = True
+
+    async def prompt(self, turn: Turn) -> Reply:
+        limit = turn.deps.limits.message_limit
+        return Reply(texts.ASK_MESSAGE.format(limit=limit), (turn.nav(),))
+
+    async def on_text(self, turn: Turn, text: str) -> Outcome | None:
+        message = required_text(turn, text)
+        if isinstance(message, Reprompt):
+            return message
+        turn.data.message = message
+        return Next()
+
+
+class Bank(Step):
+    """The refund account's bank: a button or a typed name."""
+
+    state = State.BANK
+    free_text = True
+
+    async def prompt(self, turn: Turn) -> Reply:
+        banks = [turn.flow_button(b, "bank", i) for i, b in enumerate(texts.BANKS)]
+        return Reply(texts.ASK_BANK, (*rows(banks, 3), turn.nav()))
+
+    async def on_press(self, turn: Turn, action: str, arg: str) -> Outcome | None:
+        position = index(arg, len(texts.BANKS)) if action == "bank" else None
+        if position is None:
+            return None
+        turn.data.bank = texts.BANKS[position]
+        return Next()
+
+    async def on_text(self, turn: Turn, text: str) -> Outcome | None:
+        bank = clean_message(text).replace("\n", " ")
+        # Digits mean an account number typed with the bank ("신한 110…"): the bank field is
+        # neither masked nor encrypted, so the number must go to its own step.
+        if not 2 <= len(bank) <= 20 or any(ch.isdigit() for ch in bank):
+            return Reprompt(texts.BANK_INVALID)
+        turn.data.bank = bank
+        return Next()
+
+
+class Account(Step):
+    """The account number (digits and hyphens)."""
+
+    state = State.ACCOUNT
+    free_text = True
+
+    async def prompt(self, turn: Turn) -> Reply:
+        return Reply(texts.ASK_ACCOUNT, (turn.nav(),))
+
+    async def on_text(self, turn: Turn, text: str) -> Outcome | None:
+        try:
+            turn.data.account = normalize_account_number(text)
+        except InvalidAccount:
+            return Reprompt(texts.ACCOUNT_INVALID)
+        return Next()
+
+
+class Holder(Step):
+    """The account holder, who must be the subscriber; another name leads to the hand-off."""
+
+    state = State.HOLDER
+    free_text = True
+    exits = frozenset({State.INQUIRY_MESSAGE})
+
+    async def prompt(self, turn: Turn) -> Reply:
+        return Reply(texts.ASK_HOLDER, (turn.nav(),))
+
+    async def on_press(self, turn: Turn, action: str, arg: str) -> Outcome | None:
+        if action == "retry_holder":
+            turn.replies.append(await self.prompt(turn))
+            return Stay()
+        if action == "retry_account":
+            return GoTo(State.ACCOUNT)
+        if action == "handoff":
+            return await start_inquiry(turn, topic="other_name_account")
+        return None
+
+    async def on_text(self, turn: Turn, text: str) -> Outcome | None:
+        holder = clean_message(text).replace("\n", " ")
+        assert turn.customer is not None
+        if same_holder(holder, turn.customer.name):
+            turn.data.holder = holder
+            return Next()
+        turn.data.holder = None
+        turn.data.strikes += 1
+        turn.data.typed_holder = holder[:50]
+        turn.say(
+            texts.HOLDER_MISMATCH,
+            (
+                (turn.flow_button(texts.BTN_RETRY_HOLDER, "retry_holder"),),
+                (turn.flow_button(texts.BTN_RETRY_ACCOUNT, "retry_account"),),
+                (turn.flow_button(texts.BTN_HANDOFF_OTHER_NAME, "handoff"),),
+                (turn.flow_button(texts.BTN_STOP, "stop"),),
+            ),
+        )
+        return Stay()
+
+
+class Confirm(Step):
+    """The summary and [취소/환불 신청]: eligibility is checked again as the request is filed."""
+
+    state = State.CONFIRM
+    exits = frozenset({State.BANK})
+
+    async def prompt(self, turn: Turn) -> Reply:
+        view = await turn.service()
+        assert view is not None, "the service was checked when it was chosen"
+        service = view.service
+        data = turn.data
+        account_line = None
+        if service.payment_method is PaymentMethod.BANK_TRANSFER:
+            masked = RefundAccount(bank=data.bank or "", number=data.account or "", holder="")
+            account_line = f"{data.bank} {masked.masked_number} ({data.holder})"
+        assert data.reason is not None and data.message is not None
+        text = texts.summary(
+            service.id,
+            service.service_fee,
+            service.sms_charge,
+            data.reason.value,
+            data.message,
+            account_line,
+            destination(service.payment_method),
+        )
+        return Reply(text, ((turn.flow_button(texts.BTN_CONFIRM, "confirm"),), turn.nav()))
+
+    async def on_press(self, turn: Turn, action: str, arg: str) -> Outcome | None:
+        if action != "confirm":
+            return None
+        assert turn.customer is not None
+        data = turn.data
+        assert data.flow and data.service and data.reason and data.message
+        account = None
+        if data.account is not None:
+            account = RefundAccount(
+                bank=data.bank or "", number=data.account, holder=data.holder or ""
+            )
+        flow = data.flow
+        try:
+            request, created = await turn.deps.helpdesk.requests.file(
+                Filing(
+                    customer_id=turn.customer.id,
+                    service_id=data.service,
+                    reason=data.reason,
+                    message=data.message,
+                    account=account,
+                    channel=turn.deps.channel,
+                    chat_id=turn.chat_id,
+                    submission_key=f"{turn.chat_id}:{flow}",
+                ),
+                tx=turn.tx,
+            )
+        except AlreadyOpen as exc:
+            turn.reset()
+            turn.say(texts.ALREADY_OPEN.format(number=exc.number))
+            return Stay()
+        except (NotEligible, NotFound) as exc:
+            turn.reset()
+            lines = [texts.NO_LONGER_ELIGIBLE]
+            if isinstance(exc, NotEligible):
+                view = await turn.service(exc.service_id)
+                if view is not None:
+                    lines += blocked_lines([view])
+            turn.say("\n".join(lines), ((CONTACT,),))
+            return Stay()
+        except InvalidAccount:
+            # The customer's name or the service's payment method changed since the account
+            # was entered (a re-import): take the account details again from the bank.
+            turn.say(texts.ACCOUNT_RECHECK)
+            return GoTo(State.BANK)
+        turn.reset()
+        turn.services_changed()
+        turn.data.filed_flow, turn.data.filed_number = flow, request.number
+        turn.say(
+            filed_text(turn, request)
+            if created
+            else texts.ALREADY_FILED.format(number=request.number)
+        )
+        return Stay()
+
+
+def filed_text(turn: Turn, request: RefundRequest) -> str:
+    """What the customer reads once the request is filed."""
+    if request.payment_method is PaymentMethod.MYCASH:
+        first, last = mycash_credit_window(today_kst(turn.deps.helpdesk.clock))
+        return texts.filed_mycash(request.number, request.total, first, last)
+    assert request.account is not None
+    return texts.filed_bank(
+        request.number, request.total, request.account.bank, request.account.masked_number
+    )
+
+
+STEPS: tuple[Step, ...] = (
+    ChooseService(),
+    Breakdown(),
+    ReasonStep(),
+    Message(),
+    Bank(),
+    Account(),
+    Holder(),
+    Confirm(),
+)

@@ -1,0 +1,255 @@
+"""Where an input goes: a command, a button (global or a step's), a stop word, a typed button
+label, small talk, a link code, a request to start, a question for the FAQ, or the step's answer."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Awaitable, Callable
+
+from bot import texts
+from bot.dialogue import account, faq, machine
+from bot.dialogue.events import Event, Press, Upload
+from bot.dialogue.flow import Outcome, State
+from bot.dialogue.inquiry import on_upload, start_inquiry
+from bot.dialogue.menus import HANDOFF, topic_buttons
+from bot.dialogue.payloads import FlowPayload, GlobalPayload, parse
+from bot.dialogue.refund import start_refund
+from bot.dialogue.services import my_services
+from bot.dialogue.turn import Turn
+from core.text import squash
+
+_STOP_WORDS = ("그만", "중단", "멈춰", "stop")
+_STOP_COMMANDS = frozenset(
+    {"그만", "그만하기", "그만할래요", "중단", "멈춰", "stop", "취소할래요그만"}
+)
+_START_REFUND = re.compile(
+    r"(환불|취소|해지)\s*(신청|접수|진행)\s*(할래|할게|하고\s*싶|해\s*주|하겠|부탁|ㄱ|요$|$)"
+    r"|^(환불|취소|해지)\s*(해\s*주세요|해줘|할래요|할게요)$"
+)
+
+
+async def dispatch(turn: Turn, event: Event) -> None:
+    """Handle one input at the chat's current state."""
+    if isinstance(event, Press):
+        await on_press(turn, event.payload)
+    elif isinstance(event, Upload):
+        if await _apply(turn, await on_upload(turn, event)) is None and _in_flow(turn):
+            await machine.continue_flow(turn)
+    else:
+        await on_text(turn, event.text.strip())
+
+
+def _in_flow(turn: Turn) -> bool:
+    return turn.state in machine.FLOW_STATES
+
+
+async def _apply(turn: Turn, outcome: Outcome | None) -> Outcome | None:
+    if outcome is not None:
+        await machine.apply(turn, outcome)
+    return outcome
+
+
+# Text ----------------------------------------------------------------------------------------
+
+
+def is_stop_phrase(text: str, state: State) -> bool:
+    """ "그만", "취소할래요 그만"… stop a flow; at a free-text step only the bare command does,
+    because "사업 중단합니다" there is the customer's message, not a command."""
+    squashed = re.sub(r"[^\w]", "", squash(text))
+    if state in machine.FREE_TEXT_STATES:
+        return squashed in _STOP_COMMANDS
+    return len(squashed) <= 12 and any(word in squashed for word in _STOP_WORDS)
+
+
+def pressed_label(turn: Turn, text: str) -> str | None:
+    """The payload of the last shown button whose label was typed (customers type what they
+    see), without rendering anything again."""
+    typed = squash(text)
+    if not typed:
+        return None
+    found = None
+    for payload, label in turn.data.shown.items():
+        if squash(label) == typed:
+            found = payload  # the latest of equal labels: shown is in display order
+    return found
+
+
+async def on_text(turn: Turn, text: str) -> None:
+    """Typed text: a command, a stop word, a button label, or what the state makes of it."""
+    if text.startswith("/"):
+        await on_command(turn, text)
+        return
+    if _in_flow(turn) and is_stop_phrase(text, turn.state):
+        machine.stop(turn)
+        return
+    payload = pressed_label(turn, text)
+    if payload is not None:
+        await on_press(turn, payload)
+        return
+    if turn.state is State.IDLE:
+        await _idle_text(turn, text)
+        return
+    step = machine.STEPS[turn.state]
+    outcome = await step.on_text(turn, text)
+    if outcome is not None:
+        await machine.apply(turn, outcome)
+    elif await faq.answer_question(turn, text):
+        # Buttons were expected: a question still gets its answer, then the step again.
+        await machine.continue_flow(turn)
+    else:
+        await machine.unusable(turn, texts.NOT_UNDERSTOOD)
+
+
+async def _idle_text(turn: Turn, text: str) -> None:
+    kind = faq.small_talk(text)
+    code = account.link_code_in(text)
+    if kind == "greeting":
+        turn.say(texts.WELCOME, topic_buttons(turn.deps.kb, with_refund=True))
+    elif kind == "thanks":
+        turn.say(texts.YOU_ARE_WELCOME)
+    elif code is not None:
+        await account.link(turn, code)  # a pasted code without "/link"
+    elif _START_REFUND.search(squash(text)) and len(text) <= 30:
+        await _apply(turn, await start_refund(turn))
+    else:
+        await faq.answer_question(turn, text)
+
+
+# Commands ------------------------------------------------------------------------------------
+
+
+async def on_command(turn: Turn, text: str) -> None:
+    """A /command; one that is only information lets a flow continue afterwards."""
+    head, _, rest = text.partition(" ")
+    command = head[1:].split("@", 1)[0].casefold()
+    argument = rest.strip()
+    in_flow = _in_flow(turn)
+    if command in ("cancel", "stop"):
+        if in_flow:
+            machine.stop(turn)
+        else:
+            turn.say(texts.NOTHING_TO_CANCEL, topic_buttons(turn.deps.kb))
+    elif command in ("start", "link") and argument:
+        await account.link(turn, argument)
+    elif command == "link":
+        turn.say(texts.LINK_USAGE)
+    elif command == "refund":
+        await _apply(turn, await start_refund(turn))
+    elif command == "unlink":
+        await account.unlink(turn)
+    else:
+        await _informational(turn, command)
+        if in_flow:
+            await machine.continue_flow(turn)
+
+
+async def _informational(turn: Turn, command: str) -> None:
+    if command == "start":
+        turn.say(texts.WELCOME, topic_buttons(turn.deps.kb, with_refund=True))
+    elif command == "help":
+        turn.say(texts.HELP, topic_buttons(turn.deps.kb, with_refund=True))
+    elif command == "status":
+        await account.status(turn)
+    else:
+        turn.say(texts.NOT_UNDERSTOOD + "\n" + texts.HELP)
+
+
+# Buttons -------------------------------------------------------------------------------------
+
+
+async def on_press(turn: Turn, payload: str) -> None:
+    """A button: global ones work anywhere; a step's only at that step of that flow."""
+    parsed = parse(payload)
+    if isinstance(parsed, GlobalPayload):
+        await on_global(turn, parsed)
+    elif isinstance(parsed, FlowPayload) and _in_flow(turn) and parsed.flow == turn.data.flow:
+        await on_step(turn, parsed.action, parsed.arg)
+    elif (
+        isinstance(parsed, FlowPayload)
+        and parsed.action == "confirm"
+        and parsed.flow
+        and parsed.flow == turn.data.filed_flow
+    ):
+        turn.say(texts.ALREADY_FILED.format(number=turn.data.filed_number))
+    else:
+        await machine.stale(turn)
+
+
+async def on_step(turn: Turn, action: str, arg: str) -> None:
+    """A button of the current step (or the moves every step has)."""
+    if action == "stop":
+        machine.stop(turn)
+    elif action == "resume":
+        turn.data.strikes = 0
+        turn.replies.append(await machine.prompt(turn))
+    elif action == "back":
+        await machine.back(turn)
+    elif await _apply(turn, await machine.STEPS[turn.state].on_press(turn, action, arg)) is None:
+        await machine.stale(turn)
+
+
+GlobalAction = Callable[[Turn, GlobalPayload], Awaitable[Outcome | None]]
+
+
+async def _refund(turn: Turn, p: GlobalPayload) -> Outcome | None:
+    return await start_refund(turn)
+
+
+async def _handoff(turn: Turn, p: GlobalPayload) -> Outcome | None:
+    return await start_inquiry(turn, topic="not_eligible")
+
+
+async def _faq(turn: Turn, p: GlobalPayload) -> Outcome | None:
+    await faq.answer(turn, p.arg(0))
+    return None
+
+
+async def _feedback(turn: Turn, p: GlobalPayload) -> Outcome | None:
+    await faq.feedback(turn, p.arg(0), helpful=p.arg(1) == "1")
+    return None
+
+
+async def _services(turn: Turn, p: GlobalPayload) -> Outcome | None:
+    await my_services(turn)
+    return None
+
+
+async def _contact(turn: Turn, p: GlobalPayload) -> Outcome | None:
+    turn.say(texts.CONTACT, ((HANDOFF,),) if turn.customer is not None else ())
+    return None
+
+
+async def _topics(turn: Turn, p: GlobalPayload) -> Outcome | None:
+    turn.say(texts.TOPICS_INTRO, topic_buttons(turn.deps.kb, with_refund=True))
+    return None
+
+
+GLOBAL_ACTIONS: dict[str, GlobalAction] = {
+    "refund": _refund,
+    "ho": _handoff,
+    "faq": _faq,
+    "fb": _feedback,
+    "svc": _services,
+    "contact": _contact,
+    "topics": _topics,
+}
+"""Buttons that work in every state. The first two start a flow; the others are asides, after
+which a flow in progress asks its question again."""
+
+_STARTS_FLOW = frozenset({"refund", "ho"})
+
+
+async def on_global(turn: Turn, payload: GlobalPayload) -> None:
+    """A global button; an unknown action or an FAQ id that does not exist is stale."""
+    handler = GLOBAL_ACTIONS.get(payload.action)
+    needs_intent = payload.action in ("faq", "fb")
+    if handler is None or (needs_intent and payload.arg(0) not in turn.deps.kb.ids):
+        await machine.stale(turn)
+        return
+    in_flow = _in_flow(turn)
+    await _apply(turn, await handler(turn, payload))
+    if in_flow and payload.action not in _STARTS_FLOW:
+        await machine.continue_flow(turn)
+
+
+__all__ = ["dispatch"]

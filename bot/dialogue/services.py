@@ -1,0 +1,81 @@
+"""What the customer's own services allow today, in words: which can be cancelled, and why not."""
+
+from __future__ import annotations
+
+from bot import texts
+from bot.dialogue.events import Button, rows
+from bot.dialogue.menus import HANDOFF, START_REFUND
+from bot.dialogue.turn import Turn
+from core.policy import Eligibility, NotActive, PastDeadline, RequestOpen, SmsUsed, quote
+from core.usecases import ServiceView
+
+
+def reason_text(verdict: Eligibility) -> str:
+    """One service's reasons, e.g. `SMS-1002: 발급 후 9일째(…), SMS 3건 발송`."""
+    parts: list[str] = []
+    for reason in verdict.reasons:
+        if isinstance(reason, PastDeadline):
+            line = texts.past_deadline_line(verdict.service_id, reason.day, reason.last_day)
+        elif isinstance(reason, SmsUsed):
+            line = texts.sms_used_line(verdict.service_id, reason.sent)
+        elif isinstance(reason, RequestOpen):
+            line = texts.open_request_line(verdict.service_id, reason.number)
+        elif isinstance(reason, NotActive):
+            line = texts.not_active_line(verdict.service_id)
+        else:  # pragma: no cover - the union is exhaustive
+            continue
+        parts.append(line if not parts else line.split(": ", 1)[1])
+    return ", ".join(parts)
+
+
+def blocked_lines(blocked: list[ServiceView]) -> list[str]:
+    """A bullet per service that cannot be cancelled, then the next step for each kind."""
+    lines = [f"• {reason_text(v.eligibility)}" for v in blocked]
+    kinds = {type(r) for v in blocked for r in v.eligibility.reasons}
+    if PastDeadline in kinds:
+        lines.append(texts.NEXT_STEP_PAST_DEADLINE)
+    if SmsUsed in kinds:
+        lines.append(texts.NEXT_STEP_SMS_USED)
+    if RequestOpen in kinds:
+        lines.append(texts.NEXT_STEP_OPEN)
+    return lines
+
+
+async def not_cancellable_text(turn: Turn) -> tuple[str, bool]:
+    """The customer's services that are not cancellable and why; and whether any are."""
+    views = await turn.services()
+    blocked = [v for v in views if not v.eligibility.eligible]
+    if not views:
+        return texts.NO_SERVICES, False
+    if not blocked:
+        return texts.ALL_CANCELLABLE, False
+    return "\n".join([texts.NOT_CANCELLABLE_HEADER, *blocked_lines(blocked)]), True
+
+
+async def blocked_context(turn: Turn) -> str:
+    """Why self-service stops for this customer, for the agent reading a hand-off."""
+    blocked = [v for v in await turn.services() if not v.eligibility.eligible]
+    return "\n".join(reason_text(v.eligibility) for v in blocked) or texts.INQUIRY_CONTEXT_NONE
+
+
+async def my_services(turn: Turn) -> None:
+    """Every service of the customer: cancellable ones with their refund, the others with why."""
+    if turn.customer is None:
+        turn.say(texts.NOT_LINKED)
+        return
+    views = await turn.services()
+    if not views:
+        turn.say(texts.NO_SERVICES)
+        return
+    eligible = [v for v in views if v.eligibility.eligible]
+    lines = [texts.MY_SERVICES_HEADER]
+    for view in eligible:
+        total = quote(view.service).total
+        lines.append("• " + texts.eligible_line(view.service.id, total, view.eligibility.last_day))
+    lines += blocked_lines([v for v in views if not v.eligibility.eligible])
+    buttons: list[Button] = []
+    if eligible:
+        buttons.append(START_REFUND)
+    if len(eligible) < len(views):
+        buttons.append(HANDOFF)
+    turn.say("\n".join(lines), rows(buttons))

@@ -1,0 +1,95 @@
+"""One turn: what it reads (the chat's state and customer), what it changes, what it says."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import timedelta
+
+from bot import texts
+from bot.dialogue.data import ConversationData
+from bot.dialogue.events import Button, Reply, Rows
+from bot.dialogue.flow import State
+from bot.dialogue.payloads import flow_payload
+from core.models import Customer
+from core.storage import Tx
+from core.usecases import Helpdesk, ServiceView
+from faq.kb import KnowledgeBase
+from faq.matcher import Matcher
+
+
+@dataclass(frozen=True)
+class DialogueLimits:
+    """The conversation's tunables (from settings)."""
+
+    idle_timeout: timedelta = timedelta(minutes=30)
+    message_limit: int = 1000
+    max_strikes: int = 3
+    max_match_chars: int = 300
+    transcript_turns: int = 10
+    save_attempts: int = 5
+
+
+@dataclass(frozen=True)
+class Deps:
+    """What every turn of one engine works with."""
+
+    helpdesk: Helpdesk
+    kb: KnowledgeBase
+    matcher: Matcher
+    channel: str
+    limits: DialogueLimits
+
+
+@dataclass
+class Turn:
+    """Everything one turn reads and changes, inside one unit of work (`tx`)."""
+
+    chat_id: str
+    customer: Customer | None
+    state: State
+    data: ConversationData
+    tx: Tx
+    deps: Deps
+    replies: list[Reply] = field(default_factory=list)
+    _views: list[ServiceView] | None = None
+
+    def say(self, text: str, buttons: Rows = ()) -> None:
+        """Queue a reply."""
+        self.replies.append(Reply(text, buttons))
+
+    def reset(self) -> None:
+        """Leave any flow; remember only what outlives it."""
+        self.state = State.IDLE
+        self.data = self.data.cleared()
+
+    async def services(self) -> list[ServiceView]:
+        """The linked customer's services with their eligibility, read once per turn."""
+        assert self.customer is not None
+        if self._views is None:
+            self._views = await self.deps.helpdesk.customers.services_overview(
+                self.customer.id, tx=self.tx
+            )
+        return self._views
+
+    def services_changed(self) -> None:
+        """Forget the services read so far (after filing, which changes eligibility)."""
+        self._views = None
+
+    async def service(self, service_id: str | None = None) -> ServiceView | None:
+        """The view of `service_id` (default: the flow's chosen service), if it is theirs."""
+        wanted = service_id or self.data.service
+        for view in await self.services():
+            if view.service.id == wanted:
+                return view
+        return None
+
+    def flow_button(self, label: str, action: str, index: int | None = None) -> Button:
+        """A button of the current flow's step."""
+        assert self.data.flow is not None
+        return Button(label, flow_payload(self.data.flow, action, index))
+
+    def nav(self, back: bool = True) -> tuple[Button, ...]:
+        """The step's [이전 단계] [그만하기] row."""
+        buttons = [self.flow_button(texts.BTN_BACK, "back")] if back else []
+        buttons.append(self.flow_button(texts.BTN_STOP, "stop"))
+        return tuple(buttons)

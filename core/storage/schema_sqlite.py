@@ -1,0 +1,146 @@
+"""The SQLite schema, as numbered migrations; `PRAGMA user_version` records how many ran.
+
+A migration is never edited once released: a change is a new entry at the end. Money columns are
+INTEGER with a type check, so a REAL can never be stored.
+"""
+
+from __future__ import annotations
+
+MIGRATIONS: tuple[str, ...] = (
+    # 1: customers, services, requests + audit trail, link codes, chat links, dialogue state
+    """
+    CREATE TABLE customers (
+        id TEXT PRIMARY KEY,
+        name TEXT NOT NULL CHECK (length(name) > 0),
+        created_at TEXT NOT NULL,
+        updated_at TEXT NOT NULL
+    );
+    CREATE TABLE services (
+        id TEXT PRIMARY KEY,
+        customer_id TEXT NOT NULL REFERENCES customers(id),
+        issued_on TEXT NOT NULL,
+        service_fee INTEGER NOT NULL CHECK (typeof(service_fee) = 'integer' AND service_fee >= 0),
+        sms_charge INTEGER NOT NULL CHECK (typeof(sms_charge) = 'integer' AND sms_charge >= 0),
+        sms_sent INTEGER NOT NULL CHECK (typeof(sms_sent) = 'integer' AND sms_sent >= 0),
+        payment_method TEXT NOT NULL CHECK (payment_method IN ('mycash', 'bank_transfer')),
+        status TEXT NOT NULL DEFAULT 'active' CHECK (status IN ('active', 'cancelled')),
+        created_at TEXT NOT NULL,
+        updated_at TEXT NOT NULL
+    );
+    CREATE INDEX services_by_customer ON services(customer_id);
+    CREATE TABLE refund_requests (
+        number TEXT PRIMARY KEY,
+        service_id TEXT NOT NULL REFERENCES services(id),
+        customer_id TEXT NOT NULL REFERENCES customers(id),
+        reason TEXT NOT NULL,
+        message TEXT NOT NULL CHECK (length(trim(message)) > 0),
+        service_fee INTEGER NOT NULL CHECK (typeof(service_fee) = 'integer'),
+        sms_charge INTEGER NOT NULL CHECK (typeof(sms_charge) = 'integer'),
+        total INTEGER NOT NULL
+            CHECK (typeof(total) = 'integer' AND total = service_fee + sms_charge),
+        payment_method TEXT NOT NULL CHECK (payment_method IN ('mycash', 'bank_transfer')),
+        bank TEXT,
+        account_number TEXT,
+        account_holder TEXT,
+        status TEXT NOT NULL CHECK (status IN ('submitted', 'approved', 'rejected', 'refunded')),
+        channel TEXT NOT NULL,
+        chat_id TEXT,
+        submission_key TEXT UNIQUE,
+        decision_note TEXT,
+        created_at TEXT NOT NULL,
+        updated_at TEXT NOT NULL,
+        CHECK (payment_method = 'mycash' OR
+               (bank IS NOT NULL AND account_number IS NOT NULL AND account_holder IS NOT NULL))
+    );
+    CREATE UNIQUE INDEX one_open_request_per_service
+        ON refund_requests(service_id) WHERE status IN ('submitted', 'approved');
+    CREATE INDEX requests_by_customer ON refund_requests(customer_id);
+    CREATE TABLE request_events (
+        id INTEGER PRIMARY KEY AUTOINCREMENT,
+        request_number TEXT NOT NULL REFERENCES refund_requests(number),
+        at TEXT NOT NULL,
+        actor TEXT NOT NULL,
+        action TEXT NOT NULL,
+        detail TEXT NOT NULL DEFAULT ''
+    );
+    CREATE TRIGGER request_events_append_only_update BEFORE UPDATE ON request_events
+    BEGIN SELECT RAISE(ABORT, 'audit events are append-only'); END;
+    CREATE TRIGGER request_events_append_only_delete BEFORE DELETE ON request_events
+    BEGIN SELECT RAISE(ABORT, 'audit events are append-only'); END;
+    CREATE TABLE request_counters (day TEXT PRIMARY KEY, last INTEGER NOT NULL);
+    CREATE TABLE link_codes (
+        code_hash TEXT PRIMARY KEY,
+        customer_id TEXT NOT NULL REFERENCES customers(id),
+        created_at TEXT NOT NULL,
+        expires_at TEXT NOT NULL,
+        used_at TEXT,
+        used_by TEXT
+    );
+    CREATE TABLE chat_links (
+        chat_id TEXT PRIMARY KEY,
+        customer_id TEXT NOT NULL REFERENCES customers(id),
+        linked_at TEXT NOT NULL
+    );
+    CREATE TABLE kv (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+    CREATE TABLE conversations (
+        chat_id TEXT PRIMARY KEY,
+        state TEXT NOT NULL,
+        data TEXT NOT NULL,
+        version INTEGER NOT NULL,
+        updated_at TEXT NOT NULL
+    );
+    """,
+    # 2: notifications outbox, customer-centre inquiries, FAQ events (answers, misses, feedback)
+    """
+    CREATE TABLE outbox (
+        id INTEGER PRIMARY KEY AUTOINCREMENT,
+        chat_id TEXT NOT NULL,
+        kind TEXT NOT NULL,
+        payload TEXT NOT NULL,
+        created_at TEXT NOT NULL,
+        attempts INTEGER NOT NULL DEFAULT 0,
+        next_attempt_at TEXT NOT NULL,
+        claimed_until TEXT,
+        sent_at TEXT,
+        failed_at TEXT,
+        last_error TEXT
+    );
+    CREATE INDEX outbox_pending ON outbox(next_attempt_at) WHERE sent_at IS NULL
+        AND failed_at IS NULL;
+    CREATE TABLE inquiries (
+        number TEXT PRIMARY KEY,
+        customer_id TEXT NOT NULL REFERENCES customers(id),
+        service_id TEXT,
+        topic TEXT NOT NULL,
+        context TEXT NOT NULL,
+        message TEXT NOT NULL CHECK (length(trim(message)) > 0),
+        transcript TEXT NOT NULL,
+        attachments TEXT NOT NULL,
+        status TEXT NOT NULL CHECK (status IN ('open', 'answered', 'closed')),
+        answer TEXT,
+        handled_by TEXT,
+        channel TEXT NOT NULL,
+        chat_id TEXT,
+        submission_key TEXT UNIQUE,
+        created_at TEXT NOT NULL,
+        updated_at TEXT NOT NULL
+    );
+    CREATE INDEX inquiries_by_status ON inquiries(status, created_at);
+    CREATE TABLE faq_events (
+        id INTEGER PRIMARY KEY AUTOINCREMENT,
+        at TEXT NOT NULL,
+        chat_id TEXT,
+        kind TEXT NOT NULL CHECK (kind IN ('answer', 'clarify', 'fallback', 'feedback')),
+        intent TEXT,
+        text TEXT NOT NULL,
+        normalized TEXT NOT NULL,
+        helpful INTEGER CHECK (helpful IN (0, 1))
+    );
+    CREATE INDEX faq_events_by_time ON faq_events(at);
+    """,
+    # 3: failed link-code attempts, to slow down and then refuse guessing
+    """
+    CREATE TABLE link_failures (chat_id TEXT NOT NULL, at TEXT NOT NULL);
+    CREATE INDEX link_failures_by_chat ON link_failures(chat_id, at);
+    """,
+)

@@ -1,0 +1,67 @@
+"""The small SQL surface the repositories use, so that their queries do not depend on a driver.
+
+Queries are written once, with `?` placeholders, in the subset of SQL that SQLite and PostgreSQL
+share (no `IS ?`, no driver-specific row ids: `RETURNING` instead of `lastrowid`). Timestamps
+are stored as ISO-8601 text in UTC, so they sort in time order on either database.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+from collections.abc import Mapping, Sequence
+from datetime import UTC, datetime
+from typing import Any, Protocol
+
+import aiosqlite
+
+Row = Mapping[str, Any]
+Params = Sequence[Any]
+
+
+class Sql(Protocol):
+    """Run statements inside the current transaction."""
+
+    async def one(self, sql: str, params: Params = ()) -> Row | None:
+        """The first row of a query, or None."""
+        ...
+
+    async def all(self, sql: str, params: Params = ()) -> list[Row]:
+        """Every row of a query."""
+        ...
+
+    async def execute(self, sql: str, params: Params = ()) -> int:
+        """Run one statement and return how many rows it changed."""
+        ...
+
+
+class SqliteSql:
+    """`Sql` over one aiosqlite connection (rows are `sqlite3.Row`, which is a mapping)."""
+
+    def __init__(self, conn: aiosqlite.Connection) -> None:
+        self._conn = conn
+
+    async def one(self, sql: str, params: Params = ()) -> Row | None:
+        """The first row of a query, or None."""
+        async with self._conn.execute(sql, params) as cur:
+            row: sqlite3.Row | None = await cur.fetchone()
+            return row
+
+    async def all(self, sql: str, params: Params = ()) -> list[Row]:
+        """Every row of a query."""
+        async with self._conn.execute(sql, params) as cur:
+            return list(await cur.fetchall())
+
+    async def execute(self, sql: str, params: Params = ()) -> int:
+        """Run one statement and return how many rows it changed."""
+        async with self._conn.execute(sql, params) as cur:
+            return cur.rowcount
+
+
+def iso(instant: datetime) -> str:
+    """The stored form of an instant: UTC ISO-8601, so that text order is time order."""
+    return instant.astimezone(UTC).isoformat()
+
+
+def instant(stored: str) -> datetime:
+    """The instant a stored timestamp stands for."""
+    return datetime.fromisoformat(stored)

@@ -1,0 +1,113 @@
+"""Customer-centre inquiries: the hand-off where self-service stops, answered by an agent."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from core.calendar import to_kst
+from core.errors import IllegalTransition, InvalidInput, NotFound
+from core.models import Attachment, Inquiry
+from core.storage import Tx
+from core.usecases.base import UseCases, replayed
+
+
+@dataclass(frozen=True)
+class InquiryFiling:
+    """What the customer hands over: why self-service stopped, their message and files."""
+
+    customer_id: str
+    service_id: str | None
+    topic: str
+    context: str
+    message: str
+    transcript: tuple[str, ...]
+    attachments: tuple[Attachment, ...]
+    channel: str
+    chat_id: str | None
+    submission_key: str | None
+
+
+class Inquiries(UseCases):
+    """Filing, listing, answering and closing inquiries."""
+
+    async def file(self, filing: InquiryFiling, *, tx: Tx | None = None) -> tuple[Inquiry, bool]:
+        """File an inquiry for an agent; a replayed submission returns the first one."""
+        if not filing.message.strip():
+            raise InvalidInput("an inquiry needs a message")
+        now = self.now()
+        async with self.writing(tx) as tx:
+            if filing.submission_key is not None:
+                existing = await tx.inquiries.by_submission_key(filing.submission_key)
+                if replayed(existing, filing.customer_id) is not None:
+                    assert existing is not None
+                    return existing, False
+            if await tx.customers.get(filing.customer_id) is None:
+                raise NotFound(f"no customer {filing.customer_id!r}")
+            inquiry = Inquiry(
+                number=await tx.next_number("Q", to_kst(now).date()),
+                customer_id=filing.customer_id,
+                service_id=filing.service_id,
+                topic=filing.topic,
+                context=filing.context,
+                message=filing.message.strip(),
+                transcript=filing.transcript,
+                attachments=filing.attachments,
+                status="open",
+                channel=filing.channel,
+                chat_id=filing.chat_id,
+                created_at=now,
+                updated_at=now,
+            )
+            await tx.inquiries.insert(inquiry, filing.submission_key)
+        return inquiry, True
+
+    async def list(self, status: str | None = None) -> list[Inquiry]:
+        """Return inquiries, oldest first."""
+        async with self.db.reading() as tx:
+            return await tx.inquiries.list(status)
+
+    async def show(self, number: str) -> Inquiry:
+        """Return one inquiry or raise NotFound."""
+        async with self.db.reading() as tx:
+            inquiry = await tx.inquiries.get(number)
+        if inquiry is None:
+            raise NotFound(f"no inquiry {number!r}")
+        return inquiry
+
+    async def answer(self, number: str, agent: str, answer: str) -> Inquiry:
+        """Answer an inquiry; the answer reaches the customer's chat through the outbox."""
+        if not answer.strip():
+            raise InvalidInput("an answer needs text")
+        now = self.now()
+        async with self.db.transaction() as tx:
+            inquiry = await self._open(tx, number, "answered")
+            await tx.inquiries.update(number, "answered", answer.strip(), agent, now)
+            if inquiry.chat_id:
+                await tx.outbox.enqueue(
+                    inquiry.chat_id,
+                    "inquiry_answer",
+                    {"number": number, "answer": answer.strip()},
+                    now,
+                )
+            updated = await tx.inquiries.get(number)
+        assert updated is not None
+        return updated
+
+    async def close(self, number: str, agent: str) -> Inquiry:
+        """Close an inquiry (no message is sent)."""
+        now = self.now()
+        async with self.db.transaction() as tx:
+            await self._open(tx, number, "closed")
+            await tx.inquiries.update(number, "closed", None, agent, now)
+            updated = await tx.inquiries.get(number)
+        assert updated is not None
+        return updated
+
+    @staticmethod
+    async def _open(tx: Tx, number: str, target: str) -> Inquiry:
+        inquiry = await tx.inquiries.get(number)
+        if inquiry is None:
+            raise NotFound(f"no inquiry {number!r}")
+        if inquiry.status == "closed":
+            raise IllegalTransition(f"inquiry {number} is already closed, so it cannot be {target}")
+        return inquiry

@@ -1,0 +1,40 @@
+"""Delivery bookkeeping for queued notifications (the channels do the sending)."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from typing import Any
+
+from core.models import OutboxItem
+from core.usecases.base import UseCases
+
+
+class Notifications(UseCases):
+    """Claim due notifications and record how their delivery went."""
+
+    async def claim(
+        self, chat_prefix: str, lease: timedelta, limit: int = 20, *, exact: bool = False
+    ) -> list[OutboxItem]:
+        """Claim due notifications of chats starting with `chat_prefix` (or equal to it)."""
+        now = self.now()
+        async with self.db.transaction() as tx:
+            return await tx.outbox.claim_due(chat_prefix, now, now + lease, limit, exact=exact)
+
+    async def sent(self, item: OutboxItem) -> None:
+        """Record that a notification was delivered (under the claim it was sent with)."""
+        async with self.db.transaction() as tx:
+            await tx.outbox.mark_sent(item.id, self.now(), item.claimed_until)
+
+    async def failed(self, item: OutboxItem, error: str, retry_in: timedelta | None) -> None:
+        """Record a failed delivery: retry after `retry_in`, or give up when it is None."""
+        now = self.now()
+        async with self.db.transaction() as tx:
+            if retry_in is None:
+                await tx.outbox.mark_failed(item.id, error, now, item.claimed_until)
+            else:
+                await tx.outbox.mark_retry(item.id, error, now + retry_in, item.claimed_until)
+
+    async def rows(self) -> list[dict[str, Any]]:
+        """Every outbox row (operators, tests)."""
+        async with self.db.reading() as tx:
+            return await tx.outbox.rows()

@@ -1,0 +1,272 @@
+"""Refund requests: filing them from the chat, and the agents' review decisions."""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from core.calendar import to_kst
+from core.errors import (
+    AlreadyOpen,
+    IllegalTransition,
+    InvalidAccount,
+    InvalidInput,
+    NotEligible,
+    NotFound,
+)
+from core.models import (
+    AuditEvent,
+    PaymentMethod,
+    Reason,
+    RefundAccount,
+    RefundRequest,
+    RequestStatus,
+    ServiceStatus,
+)
+from core.policy import check_eligibility, quote
+from core.storage import Tx
+from core.text import squash
+from core.usecases.base import UseCases, replayed
+
+ACCOUNT_DIGITS_MIN = 10
+ACCOUNT_DIGITS_MAX = 16
+_ACCOUNT_SHAPE = re.compile(r"^[0-9]+(-[0-9]+)*$")
+
+# Which agent actions are allowed from which state.
+TRANSITIONS: dict[str, tuple[frozenset[RequestStatus], RequestStatus]] = {
+    "approve": (frozenset({RequestStatus.SUBMITTED}), RequestStatus.APPROVED),
+    "reject": (
+        frozenset({RequestStatus.SUBMITTED, RequestStatus.APPROVED}),
+        RequestStatus.REJECTED,
+    ),
+    "refunded": (frozenset({RequestStatus.APPROVED}), RequestStatus.REFUNDED),
+}
+
+
+@dataclass(frozen=True)
+class Filing:
+    """What the customer filled in: the service, reason, message and (bank transfer) account."""
+
+    customer_id: str
+    service_id: str
+    reason: Reason
+    message: str
+    account: RefundAccount | None
+    channel: str
+    chat_id: str | None
+    submission_key: str | None
+
+
+def same_holder(a: str, b: str) -> bool:
+    """Compare account holder names the way a bank clerk would: spacing and width ignored."""
+    return squash(a) == squash(b) and bool(squash(a))
+
+
+def normalize_account_number(raw: str) -> str:
+    """Validate an account number (digits and hyphens, 10–16 digits) and return it trimmed."""
+    text = unicodedata.normalize("NFKC", raw).strip().replace(" ", "")
+    if not _ACCOUNT_SHAPE.match(text):
+        raise InvalidAccount("an account number may contain only digits and hyphens")
+    digits = sum(ch.isdigit() for ch in text)
+    if not ACCOUNT_DIGITS_MIN <= digits <= ACCOUNT_DIGITS_MAX:
+        raise InvalidAccount(
+            f"an account number must have {ACCOUNT_DIGITS_MIN}-{ACCOUNT_DIGITS_MAX} digits"
+        )
+    return text
+
+
+def customer_actor(channel: str, chat_id: str | None) -> str:
+    """The audit actor of a customer in a chat: `customer:console:alice`, `customer:tg:42`.
+
+    Chat ids of the channels already start with their channel's prefix; it is not repeated.
+    """
+    if chat_id is None:
+        return f"customer:{channel}"
+    if chat_id.startswith(f"{channel}:") or ":" in chat_id:
+        return f"customer:{chat_id}"
+    return f"customer:{channel}:{chat_id}"
+
+
+class Requests(UseCases):
+    """Filing, listing and reviewing refund requests."""
+
+    async def file(self, filing: Filing, *, tx: Tx | None = None) -> tuple[RefundRequest, bool]:
+        """File a refund request; return (request, created).
+
+        Eligibility is checked again inside the transaction, at the moment of filing. A replayed
+        submission (same key) returns the request it already created, with created=False.
+        """
+        if not filing.message.strip():
+            raise InvalidInput("a request needs a message")
+        now = self.now()
+        async with self.writing(tx) as tx:
+            if filing.submission_key is not None:
+                existing = await tx.requests.by_submission_key(filing.submission_key)
+                if replayed(existing, filing.customer_id) is not None:
+                    assert existing is not None
+                    return existing, False
+            request = await self._new_request(tx, filing, now)
+            await tx.requests.insert(request, filing.submission_key)
+            await tx.requests.append_event(
+                AuditEvent(
+                    request_number=request.number,
+                    at=now,
+                    actor=customer_actor(filing.channel, filing.chat_id),
+                    action=RequestStatus.SUBMITTED.value,
+                    detail=f"{filing.reason.value}; {request.total:,}원",
+                )
+            )
+        return request, True
+
+    async def _new_request(self, tx: Tx, filing: Filing, now: datetime) -> RefundRequest:
+        customer = await tx.customers.get(filing.customer_id)
+        service = await tx.customers.get_service(filing.service_id)
+        if customer is None or service is None or service.customer_id != filing.customer_id:
+            # The same answer whether the service does not exist or is someone else's.
+            raise NotFound(f"no service {filing.service_id!r} for customer {filing.customer_id!r}")
+        open_number = await tx.requests.open_number(service.id)
+        if open_number is not None:
+            raise AlreadyOpen(open_number)
+        verdict = check_eligibility(service, None, to_kst(now).date())
+        if not verdict.eligible:
+            raise NotEligible(service.id, verdict.reasons)
+        account = None
+        if service.payment_method is PaymentMethod.BANK_TRANSFER:
+            account = _checked_account(filing.account, customer.name)
+        q = quote(service)
+        return RefundRequest(
+            number=await tx.next_number("R", to_kst(now).date()),
+            service_id=service.id,
+            customer_id=customer.id,
+            reason=filing.reason,
+            message=filing.message.strip(),
+            service_fee=q.service_fee,
+            sms_charge=q.sms_charge,
+            total=q.total,
+            payment_method=service.payment_method,
+            account=account,
+            status=RequestStatus.SUBMITTED,
+            channel=filing.channel,
+            chat_id=filing.chat_id,
+            created_at=now,
+            updated_at=now,
+        )
+
+    async def list(
+        self,
+        status: RequestStatus | None = None,
+        customer_id: str | None = None,
+        *,
+        tx: Tx | None = None,
+    ) -> list[RefundRequest]:
+        """Return requests, oldest first."""
+        async with self.reading(tx) as tx:
+            return await tx.requests.list(status, customer_id)
+
+    async def show(self, number: str) -> tuple[RefundRequest, list[AuditEvent]]:
+        """Return a request and its audit trail, or raise NotFound."""
+        async with self.db.reading() as tx:
+            request = await tx.requests.get(number)
+            if request is None:
+                raise NotFound(f"no request {number!r}")
+            return request, await tx.requests.events(number)
+
+    async def events_between(self, since: datetime, until: datetime) -> list[AuditEvent]:
+        """Request audit events in a period."""
+        async with self.db.reading() as tx:
+            return await tx.requests.events_between(since, until)
+
+    async def approve(self, number: str, agent: str) -> RefundRequest:
+        """Approve a submitted request."""
+        return await self._decide(number, "approve", agent, None)
+
+    async def reject(self, number: str, agent: str, reason: str) -> RefundRequest:
+        """Reject a submitted or approved request, with the reason the customer will read."""
+        if not reason.strip():
+            raise InvalidInput("a rejection needs a reason")
+        return await self._decide(number, "reject", agent, reason.strip())
+
+    async def mark_refunded(self, number: str, agent: str) -> RefundRequest:
+        """Record that the money was paid out; the service is then cancelled."""
+        return await self._decide(number, "refunded", agent, None)
+
+    async def _decide(
+        self, number: str, action: str, agent: str, note: str | None
+    ) -> RefundRequest:
+        allowed_from, target = TRANSITIONS[action]
+        now = self.now()
+        async with self.db.transaction() as tx:
+            request = await tx.requests.get(number)
+            if request is None:
+                raise NotFound(f"no request {number!r}")
+            if request.status not in allowed_from:
+                raise IllegalTransition(
+                    f"request {number} is {request.status.value}, so it cannot be {target.value}"
+                )
+            await tx.requests.update_status(number, target, note, now)
+            await _notify_customer(tx, request, target, note, now)
+            if target is RequestStatus.REFUNDED:
+                await tx.customers.set_service_status(
+                    request.service_id, ServiceStatus.CANCELLED, now
+                )
+            await tx.requests.append_event(
+                AuditEvent(
+                    request_number=number,
+                    at=now,
+                    actor=f"agent:{agent}",
+                    action=target.value,
+                    detail=note or "",
+                )
+            )
+            updated = await tx.requests.get(number)
+        assert updated is not None
+        return updated
+
+
+def _checked_account(account: RefundAccount | None, subscriber: str) -> RefundAccount:
+    """The refund account tidied, or InvalidAccount when self-service cannot accept it."""
+    if account is None:
+        raise InvalidAccount("a bank-transfer refund needs a refund account")
+    checked = RefundAccount(
+        bank=account.bank.strip(),
+        number=normalize_account_number(account.number),
+        holder=account.holder.strip(),
+    )
+    if not checked.bank:
+        raise InvalidAccount("a refund account needs its bank")
+    if not same_holder(checked.holder, subscriber):
+        raise InvalidAccount("the account holder must be the subscriber")
+    return checked
+
+
+async def _notify_customer(
+    tx: Tx, request: RefundRequest, status: RequestStatus, note: str | None, now: datetime
+) -> None:
+    """Queue the customer's notification in the same transaction as the decision.
+
+    It goes to the chat the request was filed from; a request filed elsewhere (the web
+    console) goes to the customer's most recently linked chat, if any.
+    """
+    chat_id = request.chat_id
+    if chat_id is None:
+        chats = await tx.links.chats_of(request.customer_id)
+        chat_id = chats[0] if chats else None
+    if chat_id is None:
+        return
+    account = request.account
+    payload: dict[str, Any] = {
+        "number": request.number,
+        "service_id": request.service_id,
+        "total": request.total,
+        "payment_method": request.payment_method.value,
+        "decided_on": to_kst(now).date().isoformat(),
+        "note": note,
+        "bank": account.bank if account else None,
+        "account_last4": "".join(ch for ch in account.number if ch.isdigit())[-4:]
+        if account
+        else None,
+    }
+    await tx.outbox.enqueue(chat_id, f"request_{status.value}", payload, now)
