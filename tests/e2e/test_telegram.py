@@ -304,7 +304,7 @@ def test_a_failed_notification_delivery_is_retried_and_arrives_once(shared: Harn
     failed = [
         e
         for e in shared.api.request_log("sendMessage")
-        if e["injected"] and e["params"].get("chat_id") == 10001
+        if e["fault"] and e["params"].get("chat_id") == 10001
     ]
     assert [e["status"] for e in failed] == [502]
 
@@ -316,7 +316,7 @@ def test_a_reply_hit_by_flood_control_still_arrives(shared: Harness):
     limited = [
         e
         for e in shared.api.request_log("sendMessage")
-        if e["injected"] and e["params"].get("chat_id") == 11001
+        if e["fault"] and e["params"].get("chat_id") == 11001
     ]
     assert [e["status"] for e in limited] == [429]
     assert len(chat.messages()) == 1

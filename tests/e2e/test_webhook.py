@@ -14,7 +14,7 @@ import urllib.error
 import urllib.request
 from pathlib import Path
 
-from tests.support.fake_botapi import FakeBotAPI
+from testkit.botapi import FakeBotAPI
 
 REPO = Path(__file__).resolve().parents[2]
 TOKEN = "555:WEBHOOK-test-token"
