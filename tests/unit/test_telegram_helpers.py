@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import logging
+from typing import Any
 
+import httpx
 import pytest
 from telegram.error import Forbidden, NetworkError, RetryAfter, TimedOut
 
@@ -88,18 +90,72 @@ def test_the_token_never_reaches_the_log(caplog):
     assert seen == ["POST https://api.telegram.org/bot<redacted>/getMe failed"]
 
 
-async def test_a_read_timeout_is_taken_as_sent_not_repeated():
-    import httpx
+def _failing_call(*errors: Exception) -> tuple[Any, list[int]]:
+    """A Bot API call that raises `errors` in turn, then succeeds; and its call counter."""
+    calls = [0]
 
-    calls = 0
+    async def call() -> str:
+        calls[0] += 1
+        if calls[0] <= len(errors):
+            raise errors[calls[0] - 1]
+        return "sent"
 
-    async def call() -> None:
-        nonlocal calls
-        calls += 1
-        raise TimedOut() from httpx.ReadTimeout("no answer")
+    return call, calls
 
-    assert await send_with_retry(call, "sendMessage") is None
-    assert calls == 1
+
+def _ptb_error(kind: type[NetworkError], cause: Exception) -> NetworkError:
+    """The error PTB raises for an httpx failure (TimedOut or NetworkError from the cause)."""
+    try:
+        raise kind("Timed out" if kind is TimedOut else f"httpx.{type(cause).__name__}") from cause
+    except NetworkError as exc:
+        return exc
+
+
+NO_ANSWER = [
+    _ptb_error(TimedOut, httpx.ReadTimeout("no answer")),
+    _ptb_error(NetworkError, httpx.RemoteProtocolError("Server disconnected")),
+    _ptb_error(NetworkError, httpx.ReadError("Connection reset by peer")),
+]
+
+
+@pytest.mark.parametrize("lost", NO_ANSWER, ids=["read-timeout", "disconnected", "reset"])
+async def test_a_send_without_an_answer_is_not_taken_as_sent(lost: NetworkError):
+    call, calls = _failing_call(lost)
+    with pytest.raises(NetworkError):
+        await send_with_retry(call, "sendMessage")
+    assert calls == [1]
+
+
+@pytest.mark.parametrize("lost", NO_ANSWER, ids=["read-timeout", "disconnected", "reset"])
+async def test_a_reply_without_an_answer_is_sent_again_once(lost: NetworkError):
+    call, calls = _failing_call(lost)
+    assert await send_with_retry(call, "sendMessage", resend_unconfirmed=1) == "sent"
+    assert calls == [2]
+
+    call, calls = _failing_call(lost, lost, lost)
+    with pytest.raises(NetworkError):
+        await send_with_retry(call, "sendMessage", resend_unconfirmed=1)
+    assert calls == [2]  # never a third copy
+
+
+@pytest.mark.parametrize(
+    "unsent",
+    [
+        _ptb_error(TimedOut, httpx.WriteTimeout("still writing")),
+        _ptb_error(TimedOut, httpx.PoolTimeout("no free connection")),
+        _ptb_error(NetworkError, httpx.ConnectError("refused")),
+        NetworkError("Bad Gateway"),  # an HTTP error answer: Telegram did not send it
+    ],
+    ids=["write-timeout", "pool-timeout", "connect", "502"],
+)
+async def test_a_send_that_never_reached_telegram_is_retried(monkeypatch, unsent: NetworkError):
+    async def no_sleep(seconds: float) -> None:
+        pass
+
+    monkeypatch.setattr(channel.asyncio, "sleep", no_sleep)
+    call, calls = _failing_call(unsent, unsent)
+    assert await send_with_retry(call, "sendMessage") == "sent"
+    assert calls == [3]
 
 
 def test_the_flood_guard_forgets_quiet_users(monkeypatch):
