@@ -20,9 +20,11 @@ import contextlib
 import functools
 import inspect
 import logging
+import os
 import secrets
 import sys
 import time
+import warnings
 from collections import deque
 from collections.abc import Awaitable, Callable
 from datetime import timedelta
@@ -57,6 +59,7 @@ from telegram.ext import (
     MessageHandler,
     filters,
 )
+from telegram.warnings import PTBDeprecationWarning
 
 from bot import texts
 from bot.engine import Engine, Press, Reply, TextInput, Upload
@@ -136,7 +139,13 @@ def keyboard(reply: Reply) -> InlineKeyboardMarkup | None:
     )
 
 
-def _seconds(value: Any) -> float:
+def retry_after_seconds(exc: RetryAfter) -> float:
+    """How long flood control asked to wait, whether PTB gives seconds or a timedelta."""
+    # PTB 22 warns on reading retry_after unless PTB_TIMEDELTA opts into timedelta (what
+    # `helpdesk run` does); both types are handled here, so neither warning is useful.
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", PTBDeprecationWarning)
+        value = exc.retry_after
     return value.total_seconds() if isinstance(value, timedelta) else float(value)
 
 
@@ -182,7 +191,7 @@ async def send_with_retry(
         try:
             return await make_call()
         except RetryAfter as exc:
-            wait = _seconds(exc.retry_after)
+            wait = retry_after_seconds(exc)
             if loop.time() + wait > give_up_at or attempt == SEND_ATTEMPTS:
                 raise
             log.warning("%s: flood control, retrying after %.1fs", what, wait)
@@ -612,7 +621,7 @@ async def _send_message(
 
 def _flood_wait(exc: Exception) -> timedelta | None:
     """How long Telegram's flood control asked us to wait, if that is why a send failed."""
-    return timedelta(seconds=_seconds(exc.retry_after)) if isinstance(exc, RetryAfter) else None
+    return timedelta(seconds=retry_after_seconds(exc)) if isinstance(exc, RetryAfter) else None
 
 
 def _undeliverable(exc: Exception) -> bool:
@@ -674,6 +683,8 @@ def run_telegram(settings: Settings, args: argparse.Namespace) -> int:
         )
         return 2
     configure_logging(token)
+    # Opt into PTB 23's timedelta time periods now: PTB 22 warns on every RetryAfter otherwise.
+    os.environ.setdefault("PTB_TIMEDELTA", "true")
     channel = TelegramChannel(settings)
     app = channel.build(token, args.base_url)
     try:

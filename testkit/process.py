@@ -12,9 +12,10 @@ from testkit.botapi import FakeBotAPI
 
 ROOT = Path(__file__).resolve().parents[1]
 
-# Nothing may leak from the developer's shell into the bot: a real token, another database or
-# settings, and proxies (the bot must talk to 127.0.0.1 directly, never to the internet).
-_DROPPED = {"TELEGRAM_BOT_TOKEN", "HTTP_PROXY", "HTTPS_PROXY", "ALL_PROXY"}
+# Nothing may leak from the developer's shell or the test run into the bot: a real token, another
+# database or settings, proxies (the bot must talk to 127.0.0.1 directly, never to the
+# internet), and PTB options the bot sets for itself.
+_DROPPED = {"TELEGRAM_BOT_TOKEN", "HTTP_PROXY", "HTTPS_PROXY", "ALL_PROXY", "PTB_TIMEDELTA"}
 
 
 def helpdesk_env(token: str | None = None, **settings: str) -> dict[str, str]:
@@ -30,6 +31,8 @@ def helpdesk_env(token: str | None = None, **settings: str) -> dict[str, str]:
     }
     env["PYTHONPATH"] = str(ROOT)  # this checkout's code, whatever is installed
     env["PYTHONUNBUFFERED"] = "1"
+    # Deprecation warnings reach the bot's log (they are hidden by default outside __main__).
+    env["PYTHONWARNINGS"] = "default::DeprecationWarning"
     if token is not None:
         env["TELEGRAM_BOT_TOKEN"] = token
     env.update({f"HELPDESK_{name.upper()}": value for name, value in settings.items()})

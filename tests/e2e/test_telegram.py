@@ -320,6 +320,7 @@ def test_a_reply_hit_by_flood_control_still_arrives(shared: Harness):
     ]
     assert [e["status"] for e in limited] == [429]
     assert len(chat.messages()) == 1
+    assert "PTBDeprecationWarning" not in shared.logs()  # retry_after read either way, quietly
 
 
 # Process and Telegram specifics -----------------------------------------------------------------

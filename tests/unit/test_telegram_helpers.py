@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import logging
+import warnings
 from typing import Any
 
 import httpx
 import pytest
 from telegram.error import Forbidden, NetworkError, RetryAfter, TimedOut
+from telegram.warnings import PTBDeprecationWarning
 
 from bot import telegram as channel
 from bot.engine import Button, Reply
@@ -165,3 +167,27 @@ def test_the_flood_guard_forgets_quiet_users(monkeypatch):
         guard.check(user, now=0)
     guard.check(99, now=100)
     assert set(guard._seen) == {99}
+
+
+@pytest.mark.parametrize("ptb_timedelta", ["true", "false"])
+async def test_a_flood_wait_is_honoured_in_either_ptb_mode_without_a_warning(
+    monkeypatch, ptb_timedelta: str
+):
+    # PTB 22 gives retry_after in seconds and warns on reading it, unless PTB_TIMEDELTA opts
+    # into PTB 23's timedelta; the bot must wait the same in both modes and warn in neither.
+    monkeypatch.setenv("PTB_TIMEDELTA", ptb_timedelta)
+    waits: list[float] = []
+
+    async def fake_sleep(seconds: float) -> None:
+        waits.append(seconds)
+
+    monkeypatch.setattr(channel.asyncio, "sleep", fake_sleep)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # PTB's own constructor warns in seconds mode
+        flood = RetryAfter(3)
+    call, _ = _failing_call(flood)
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        assert await send_with_retry(call, "sendMessage") == "sent"
+    assert waits == [3]
+    assert [w.message for w in caught if issubclass(w.category, PTBDeprecationWarning)] == []
