@@ -675,6 +675,12 @@ def run_telegram(settings: Settings, args: argparse.Namespace) -> int:
             file=sys.stderr,
         )
         return 2
+    if args.token:
+        print(
+            "warning: --token shows the bot token to every user of this machine in the process "
+            "list; set TELEGRAM_BOT_TOKEN in the environment instead",
+            file=sys.stderr,
+        )
     if args.webhook_url and not args.webhook_url.startswith("https://"):
         print(
             "error: --webhook-url must be an https:// URL (Telegram only calls https; "

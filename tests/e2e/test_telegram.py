@@ -361,6 +361,28 @@ def test_run_with_a_rejected_token_exits_with_a_clear_line_and_never_prints_it(h
     assert last.startswith("error: ") and "token" in last
 
 
+def test_a_token_on_the_command_line_is_warned_about_and_the_environment_is_not(
+    harness: Harness,
+):
+    # --token is visible to every local user in the process list; TELEGRAM_BOT_TOKEN is not.
+    done = subprocess.run(
+        [sys.executable, "-m", "bot.cli", "run", "--base-url", harness.api.base_url]
+        + ["--token", "987654:revoked-Secret-token", "--db", str(harness.db)],
+        capture_output=True,
+        text=True,
+        cwd=harness.workdir,
+        env=harness.env,
+        timeout=60,
+    )
+    first = done.stderr.splitlines()[0]
+    assert first.startswith("warning: --token") and "TELEGRAM_BOT_TOKEN" in first
+    assert "process list" in first
+
+    harness.start_bot()  # the harness passes the token in TELEGRAM_BOT_TOKEN
+    harness.stop_bot()
+    assert "warning: --token" not in harness.logs()
+
+
 def test_the_command_menu_is_korean(shared: Harness):
     menu = {c["command"]: c["description"] for c in shared.api.commands()}
     assert menu == {
