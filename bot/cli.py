@@ -85,7 +85,11 @@ def build_parser() -> argparse.ArgumentParser:
     )
     run.add_argument("--base-url", help="Bot API base URL, as python-telegram-bot's base_url")
     run.add_argument("--webhook-url", help="serve a webhook at this public URL instead of polling")
-    run.add_argument("--listen", default="127.0.0.1", help="webhook listen address")
+    run.add_argument(
+        "--listen",
+        default="127.0.0.1",
+        help="webhook listen address (default 127.0.0.1: a TLS proxy on this host fronts it)",
+    )
     run.add_argument("--port", type=int, default=8443, help="webhook listen port")
     run.add_argument("--secret-token", help="webhook secret token (default: random)")
 

@@ -65,6 +65,7 @@ from bot import texts
 from bot.engine import Engine, Press, Reply, TextInput, Upload
 from bot.notify import OutboxDeliverer
 from bot.settings import Settings
+from bot.webhook import HelpdeskUpdater
 from core.calendar import system_clock
 from core.service import Helpdesk
 from core.storage import Database
@@ -438,6 +439,14 @@ class TelegramChannel:
             if base_url.rstrip("/").endswith("/bot"):
                 builder = builder.base_file_url(base_url.rstrip("/")[: -len("bot")] + "file/bot")
         app = builder.build()
+        # PTB's webhook server reads whole bodies before checking the secret and keeps slow
+        # connections open; this updater serves webhooks with bot.webhook's instead.
+        app.updater = HelpdeskUpdater(
+            app.bot,
+            app.update_queue,
+            # Setting the same webhook twice is harmless.
+            run_call=functools.partial(send_with_retry, resend_unconfirmed=1),
+        )
         self.app = app
         # New messages only: an edited old message is not a new answer to the current step,
         # so edits in private chats match no handler and are ignored.
