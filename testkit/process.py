@@ -31,8 +31,6 @@ def helpdesk_env(token: str | None = None, **settings: str) -> dict[str, str]:
     }
     env["PYTHONPATH"] = str(ROOT)  # this checkout's code, whatever is installed
     env["PYTHONUNBUFFERED"] = "1"
-    # Deprecation warnings reach the bot's log (they are hidden by default outside __main__).
-    env["PYTHONWARNINGS"] = "default::DeprecationWarning"
     if token is not None:
         env["TELEGRAM_BOT_TOKEN"] = token
     env.update({f"HELPDESK_{name.upper()}": value for name, value in settings.items()})

@@ -153,6 +153,11 @@ class Harness:
         log_path = self.workdir / f"bot-run{self.runs}.log"
         self.log_files.append(log_path)
         polls_before = len(self.api.calls("getUpdates"))
+        env = self.env | {
+            "TELEGRAM_BOT_TOKEN": self.api.token,
+            # Deprecation warnings (hidden by default outside __main__) reach the bot's log.
+            "PYTHONWARNINGS": "default::DeprecationWarning",
+        }
         with log_path.open("wb") as log:
             self.proc = subprocess.Popen(
                 run_argv(self.api, "--db", str(self.db)),
@@ -160,7 +165,7 @@ class Harness:
                 stdout=subprocess.DEVNULL,
                 stderr=log,
                 cwd=self.workdir,
-                env=self.env | {"TELEGRAM_BOT_TOKEN": self.api.token},
+                env=env,
             )
         try:
             wait_until_polling(self.api, self.proc, polls_before, WAIT)
