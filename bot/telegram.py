@@ -8,8 +8,9 @@ what was chosen and to drop the old keyboard.
 Ordering and throughput: updates of different chats run concurrently; updates of one chat run
 in arrival order (`ChatOrderedProcessor`). Outbound calls go through PTB's `AIORateLimiter`
 (overall and group limits) and `send_with_retry`, which waits out a `RetryAfter` and retries
-network failures instead of dropping a reply. Several replies of one turn are merged into one
-message where they read well together, which also keeps to Telegram's ~1 message/s per chat.
+network failures instead of dropping a reply; a send counts only when Telegram confirms it.
+Several replies of one turn are merged into one message where they read well together, which
+also keeps to Telegram's ~1 message/s per chat. Webhooks are served by `bot.webhook`.
 """
 
 from __future__ import annotations
@@ -576,8 +577,8 @@ class TelegramChannel:
 
     @staticmethod
     async def deliver_replies(app: Application, chat_id: int, replies: list[Reply]) -> None:
-        """Send a turn's replies, retrying failures; a reply that got no answer is sent again
-        once (a customer would rather read it twice than never)."""
+        """Send a turn's replies, retrying failures; one that got no answer is sent once more."""
+        # Once more, not never: a customer would rather read a reply twice than miss it.
         for text, markup in telegram_messages(replies):
             await _send_message(app, chat_id, text, markup, resend_unconfirmed=1)
 
