@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 
 from core.calendar import system_clock, today_kst
 from core.storage import Database
 from core.usecases import Helpdesk
+from testkit.records import customer, import_file, service
 
 QUESTION = "SMS 충전 금액도 환불되나요?"
 MESSAGE = "더 이상 사용하지 않아 해지합니다"
@@ -15,25 +15,13 @@ MESSAGE = "더 이상 사용하지 않아 해지합니다"
 
 def customers_file(n: int) -> bytes:
     """An import file with `n` customers, each with one MyCash service issued today (KST)."""
-    today = today_kst(system_clock).isoformat()
-    customers = [
-        {
-            "id": f"load{i:04d}",
-            "name": f"고객{i:04d}",
-            "services": [
-                {
-                    "id": f"LD-{i:04d}",
-                    "issued_on": today,
-                    "service_fee": 11000,
-                    "sms_charge": 20000,
-                    "sms_sent": 0,
-                    "payment_method": "mycash",
-                }
-            ],
-        }
-        for i in range(n)
-    ]
-    return json.dumps({"customers": customers}, ensure_ascii=False).encode("utf-8")
+    today = today_kst(system_clock)
+    return import_file(
+        [
+            customer(f"load{i:04d}", f"고객{i:04d}", [service(f"LD-{i:04d}", today)])
+            for i in range(n)
+        ]
+    )
 
 
 async def prepare(db_path: Path, n: int) -> list[str]:

@@ -19,7 +19,6 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import os
 import signal
 import subprocess
 import sys
@@ -36,7 +35,8 @@ from benchmarks.common import customer_script, percentile, prepare  # noqa: E402
 from core.calendar import system_clock  # noqa: E402
 from core.storage import Database  # noqa: E402
 from core.usecases import Helpdesk  # noqa: E402
-from tests.support.fake_botapi import FakeBotAPI  # noqa: E402
+from testkit.botapi import FakeBotAPI  # noqa: E402
+from testkit.process import helpdesk_env, run_argv, wait_until_polling  # noqa: E402
 
 TOKEN = "123456:LOADTEST"
 TURN_TIMEOUT = 60.0
@@ -71,16 +71,6 @@ def stop_process(process: subprocess.Popen[bytes]) -> int:
     except subprocess.TimeoutExpired:
         process.kill()
         return process.wait()
-
-
-async def wait_ready(api: FakeBotAPI, polls_before: int, process: subprocess.Popen[bytes]) -> None:
-    deadline = time.monotonic() + 60
-    while len(api.calls("getUpdates")) <= polls_before:
-        if process.poll() is not None:
-            raise RuntimeError(f"bot exited early with code {process.returncode}")
-        if time.monotonic() > deadline:
-            raise TimeoutError("bot did not start polling")
-        await asyncio.sleep(0.05)
 
 
 def button(message: dict[str, Any], label: str | None) -> str:
@@ -126,9 +116,10 @@ async def run_phase(
     loop = asyncio.get_running_loop()
     replies = Replies(loop)
     api.on_call(replies.listener)
+    polls_before = len(api.calls("getUpdates"))
     process = start_process(argv, env, log)
     try:
-        await wait_ready(api, len(api.calls("getUpdates")), process)
+        await asyncio.to_thread(wait_until_polling, api, process, polls_before)
         started = time.perf_counter()
         per_customer = await asyncio.gather(
             *(customer(api, replies, 10_000 + i, code, echo) for i, code in enumerate(codes))
@@ -151,8 +142,7 @@ async def main_async(n: int, rate: float, pool: int) -> int:
     workdir = Path(tempfile.mkdtemp(prefix="helpdesk-load-"))
     db_path = workdir / "load.db"
     codes = await prepare(db_path, n)
-    env = {k: v for k, v in os.environ.items() if k != "TELEGRAM_BOT_TOKEN"}
-    env["PYTHONPATH"] = str(ROOT)
+    env = helpdesk_env()
     with FakeBotAPI(token=TOKEN) as api:
         floor = await run_phase(
             api,
@@ -171,14 +161,12 @@ async def main_async(n: int, rate: float, pool: int) -> int:
             codes,
             echo=True,
         )
-        bot_env = env | {
-            "HELPDESK_DB": str(db_path),
-            "HELPDESK_RATE_LIMIT_PER_SECOND": str(rate),
-            "HELPDESK_CONNECTION_POOL_SIZE": str(pool),
-        }
+        bot_env = helpdesk_env(
+            TOKEN, db=str(db_path), rate_limit_per_second=str(rate), connection_pool_size=str(pool)
+        )
         bot = await run_phase(
             api,
-            [sys.executable, "-m", "bot.cli", "run", "--base-url", api.base_url, "--token", TOKEN],
+            run_argv(api),
             bot_env,
             workdir / "helpdesk.log",
             codes,

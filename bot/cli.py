@@ -79,10 +79,17 @@ def build_parser() -> argparse.ArgumentParser:
     chat.add_argument("--user", default="console", help="chat user id (default: console)")
 
     run = sub.add_parser("run", parents=[common], help="run the Telegram bot")
-    run.add_argument("--token", help="bot token (default: $TELEGRAM_BOT_TOKEN)")
+    run.add_argument(
+        "--token",
+        help="bot token; prefer $TELEGRAM_BOT_TOKEN (the process list shows arguments)",
+    )
     run.add_argument("--base-url", help="Bot API base URL, as python-telegram-bot's base_url")
     run.add_argument("--webhook-url", help="serve a webhook at this public URL instead of polling")
-    run.add_argument("--listen", default="127.0.0.1", help="webhook listen address")
+    run.add_argument(
+        "--listen",
+        default="127.0.0.1",
+        help="webhook listen address (default 127.0.0.1: a TLS proxy on this host fronts it)",
+    )
     run.add_argument("--port", type=int, default=8443, help="webhook listen port")
     run.add_argument("--secret-token", help="webhook secret token (default: random)")
 

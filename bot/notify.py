@@ -2,13 +2,16 @@
 
 The CLI writes a notification in the same transaction as the status change; whichever channel
 serves that chat (Telegram for `tg:` chats, the terminal for `console:` ones) claims it, sends it
-and marks it sent. A failed send is retried with exponential back-off; a permanent failure (the
-customer blocked the bot) is recorded and not retried. Claims are leases taken one
-notification at a time, with the send capped well inside the lease, so a second bot process does
-not send the same message meanwhile; a process that dies mid-send leaves the message to be sent
-after the lease. Notifications of one chat are sent in the order they were written: a later one
-waits while an earlier one is backing off. Only a crash between Telegram accepting a message and
-our marking it sent can repeat one.
+and marks it sent — only once the channel has confirmed the send. Delivery is at-least-once: a
+send that failed or got no answer (a timeout, a dropped connection) leaves the notification due,
+and it is tried again with exponential back-off, or after the wait Telegram's flood control asked
+for if that is longer; a permanent failure (the customer blocked the bot) is recorded and not
+retried. Claims are leases taken one notification at a time, with the send capped well inside
+the lease, so a second bot process does not send the same message meanwhile; a process that dies
+mid-send leaves the message to be sent after the lease. Notifications of one chat are sent in the
+order they were written: a later one waits while an earlier one is backing off. A confirmed send
+is never repeated; a message can arrive twice only when Telegram carried out a send whose answer
+was lost, or when the process dies between Telegram's answer and our marking it sent.
 """
 
 from __future__ import annotations
@@ -83,12 +86,15 @@ class OutboxDeliverer:
         is_permanent: Callable[[Exception], bool] = lambda exc: False,
         *,
         exact: bool = False,
+        asked_wait: Callable[[Exception], timedelta | None] = lambda exc: None,
     ) -> None:
         self.helpdesk = helpdesk
         self.chat_prefix = chat_prefix
         self.exact = exact
         self.send = send
         self.is_permanent = is_permanent
+        # How long the channel was told to wait before trying again (flood control), if it was.
+        self.asked_wait = asked_wait
 
     async def deliver_due(self, stop: asyncio.Event | None = None) -> int:
         """Deliver every notification that is due now; return how many were sent.
@@ -114,7 +120,7 @@ class OutboxDeliverer:
                         log.warning("notification %s cannot be delivered: %s", item.id, error)
                         await self.helpdesk.notifications.failed(item, error, None)
                     else:
-                        wait = backoff(item.attempts)
+                        wait = max(backoff(item.attempts), self.asked_wait(exc) or timedelta())
                         log.warning(
                             "notification %s failed (attempt %d), retry in %ss: %s",
                             item.id,

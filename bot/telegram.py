@@ -8,8 +8,9 @@ what was chosen and to drop the old keyboard.
 Ordering and throughput: updates of different chats run concurrently; updates of one chat run
 in arrival order (`ChatOrderedProcessor`). Outbound calls go through PTB's `AIORateLimiter`
 (overall and group limits) and `send_with_retry`, which waits out a `RetryAfter` and retries
-network failures instead of dropping a reply. Several replies of one turn are merged into one
-message where they read well together, which also keeps to Telegram's ~1 message/s per chat.
+network failures instead of dropping a reply; a send counts only when Telegram confirms it.
+Several replies of one turn are merged into one message where they read well together, which
+also keeps to Telegram's ~1 message/s per chat. Webhooks are served by `bot.webhook`.
 """
 
 from __future__ import annotations
@@ -17,11 +18,14 @@ from __future__ import annotations
 import argparse
 import asyncio
 import contextlib
+import functools
 import inspect
 import logging
+import os
 import secrets
 import sys
 import time
+import warnings
 from collections import deque
 from collections.abc import Awaitable, Callable
 from datetime import timedelta
@@ -56,6 +60,7 @@ from telegram.ext import (
     MessageHandler,
     filters,
 )
+from telegram.warnings import PTBDeprecationWarning
 
 from bot import texts
 from bot.app import App, open_app
@@ -63,6 +68,8 @@ from bot.concurrency import KeyedLocks
 from bot.dialogue import Engine, Press, Reply, TextInput, Upload
 from bot.notify import OutboxDeliverer
 from bot.settings import Settings
+from bot.webhook import HelpdeskUpdater
+from core.usecases import Helpdesk
 
 log = logging.getLogger(__name__)
 
@@ -132,48 +139,83 @@ def keyboard(reply: Reply) -> InlineKeyboardMarkup | None:
     )
 
 
-def _seconds(value: Any) -> float:
+def retry_after_seconds(exc: RetryAfter) -> float:
+    """How long flood control asked to wait, whether PTB gives seconds or a timedelta."""
+    # PTB 22 warns on reading retry_after unless PTB_TIMEDELTA opts into timedelta (what
+    # `helpdesk run` does); both types are handled here, so neither warning is useful.
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", PTBDeprecationWarning)
+        value = exc.retry_after
     return value.total_seconds() if isinstance(value, timedelta) else float(value)
 
 
-def _maybe_delivered(exc: Exception) -> bool:
-    """A timeout after the request went out: Telegram may well have sent the message."""
-    return isinstance(exc, TimedOut) and isinstance(
-        exc.__cause__, httpx.ReadTimeout | httpx.WriteTimeout
-    )
+# Failures that prove the request never (completely) reached Telegram, so sending again cannot
+# show a message twice. A write timeout means the request was still being written.
+_SENT_NOTHING = (
+    httpx.ConnectError,
+    httpx.ConnectTimeout,
+    httpx.PoolTimeout,
+    httpx.WriteTimeout,
+    httpx.WriteError,
+    httpx.LocalProtocolError,
+)
 
 
-async def send_with_retry(make_call: Any, what: str, deadline: float = SEND_DEADLINE) -> Any:
+def unconfirmed(exc: Exception) -> bool:
+    """The request may have reached Telegram, but no answer came back.
+
+    A read timeout, or a connection dropped or reset after the request went out: Telegram may
+    or may not have sent the message. An HTTP error answer (a 502 page) or a failure before the
+    request was written is not ambiguous: nothing was sent.
+    """
+    cause = exc.__cause__
+    return isinstance(cause, httpx.TransportError) and not isinstance(cause, _SENT_NOTHING)
+
+
+async def send_with_retry(
+    make_call: Any, what: str, deadline: float = SEND_DEADLINE, *, resend_unconfirmed: int = 0
+) -> Any:
     """Run a Bot API call, waiting out RetryAfter and retrying failures that sent nothing.
 
-    A read timeout is not retried: the message was most likely delivered and a retry would show
-    it twice, so it is logged and taken as sent. Everything gives up after `deadline` seconds,
-    so flood control cannot hold a turn (or a shutdown) for minutes.
+    A call is done only when Telegram confirms it. One that got no answer (`unconfirmed`) may
+    have been carried out: it is made again at most `resend_unconfirmed` times (a duplicate is
+    possible, a silent loss is not), and otherwise raised so that the caller keeps it due.
+    Everything gives up after `deadline` seconds, so flood control cannot hold a turn (or a
+    shutdown) for minutes.
     """
     loop = asyncio.get_running_loop()
     give_up_at = loop.time() + deadline
     delay = 0.5
+    resends = resend_unconfirmed
     for attempt in range(1, SEND_ATTEMPTS + 1):
         try:
             return await make_call()
         except RetryAfter as exc:
-            wait = _seconds(exc.retry_after)
+            wait = retry_after_seconds(exc)
             if loop.time() + wait > give_up_at or attempt == SEND_ATTEMPTS:
                 raise
             log.warning("%s: flood control, retrying after %.1fs", what, wait)
             await asyncio.sleep(wait)
         except (TimedOut, NetworkError) as exc:
-            if _maybe_delivered(exc):
-                log.warning("%s: no answer in time; taken as sent to avoid a duplicate", what)
-                return None
             if isinstance(exc, BadRequest) or attempt == SEND_ATTEMPTS:
                 raise
+            if unconfirmed(exc):
+                if resends <= 0:
+                    raise
+                resends -= 1
+                log.warning("%s: no answer (%s); sending again", what, _cause_name(exc))
+                continue
             if loop.time() + delay > give_up_at:
                 raise
-            log.warning("%s: %s, retry %d in %.1fs", what, type(exc).__name__, attempt, delay)
+            log.warning("%s: %s, retry %d in %.1fs", what, _cause_name(exc), attempt, delay)
             await asyncio.sleep(delay)
             delay = min(delay * 2, 10.0)
     raise TimedOut(f"{what}: gave up after {SEND_ATTEMPTS} attempts")
+
+
+def _cause_name(exc: Exception) -> str:
+    """The exception's name, or the httpx error under PTB's TimedOut/NetworkError."""
+    return type(exc.__cause__ or exc).__name__
 
 
 class RedactingFilter(logging.Filter):
@@ -283,6 +325,9 @@ class TelegramChannel:
         self._outbox_task: asyncio.Task[None] | None = None
         self.app: Application | None = None
         self._outbox_stop = asyncio.Event()
+        # (chat, notification text) -> how many of its parts Telegram confirmed, while a
+        # notification longer than one message is only partly sent.
+        self._notice_parts: dict[tuple[int, str], int] = {}
 
     # lifecycle ------------------------------------------------------------------------------
 
@@ -296,6 +341,7 @@ class TelegramChannel:
                 lambda: app.bot.set_my_commands([BotCommand(c, d) for c, d in COMMANDS]),
                 "setMyCommands",
                 deadline=15.0,
+                resend_unconfirmed=1,  # setting the same menu twice is harmless
             )
         except TelegramError as exc:
             # The menu is a convenience; a Bot API hiccup at start-up must not stop the bot.
@@ -303,13 +349,20 @@ class TelegramChannel:
         if app.bot.username:
             await helpdesk.values.set("bot_username", app.bot.username)
 
-        async def deliver(chat_id: str, reply: Reply) -> None:
-            await self._deliver(app, int(chat_id.removeprefix(CHAT_PREFIX)), [reply])
-
-        deliverer = OutboxDeliverer(helpdesk, CHAT_PREFIX, deliver, is_permanent=_undeliverable)
+        deliverer = self.outbox_deliverer(app, helpdesk)
         # Not app.create_task: the application waits for those on stop, and this one never ends.
         self._outbox_task = asyncio.create_task(self._run_outbox(deliverer))
         log.info("bot @%s ready (database %s)", app.bot.username, self.settings.db)
+
+    def outbox_deliverer(self, app: Application, helpdesk: Helpdesk) -> OutboxDeliverer:
+        """The deliverer of notifications to Telegram chats."""
+        return OutboxDeliverer(
+            helpdesk,
+            CHAT_PREFIX,
+            functools.partial(self.deliver_notice, app),
+            is_permanent=_undeliverable,
+            asked_wait=_flood_wait,
+        )
 
     async def _run_outbox(self, deliverer: OutboxDeliverer) -> None:
         """Deliver due notifications every interval until post_stop asks to stop."""
@@ -369,6 +422,14 @@ class TelegramChannel:
             if base_url.rstrip("/").endswith("/bot"):
                 builder = builder.base_file_url(base_url.rstrip("/")[: -len("bot")] + "file/bot")
         app = builder.build()
+        # PTB's webhook server reads whole bodies before checking the secret and keeps slow
+        # connections open; this updater serves webhooks with bot.webhook's instead.
+        app.updater = HelpdeskUpdater(
+            app.bot,
+            app.update_queue,
+            # Setting the same webhook twice is harmless.
+            run_call=functools.partial(send_with_retry, resend_unconfirmed=1),
+        )
         self.app = app
         # New messages only: an edited old message is not a new answer to the current step,
         # so edits in private chats match no handler and are ignored.
@@ -388,7 +449,7 @@ class TelegramChannel:
         verdict = self.flood.check(user.id) if user else "ok"
         if verdict == "warn" and update.effective_chat is not None and self.app is not None:
             try:
-                await self._deliver(self.app, update.effective_chat.id, [Reply(texts.FLOOD)])
+                await self.deliver_replies(self.app, update.effective_chat.id, [Reply(texts.FLOOD)])
             except TelegramError as exc:
                 log.info("could not send the flood note: %s", exc)
         return verdict == "ok"
@@ -492,23 +553,67 @@ class TelegramChannel:
         self, context: ContextTypes.DEFAULT_TYPE, chat_id: int, replies: list[Reply]
     ) -> None:
         try:
-            await self._deliver(context.application, chat_id, replies)
+            await self.deliver_replies(context.application, chat_id, replies)
         except Forbidden:
             log.info("chat blocked the bot; reply dropped")
 
     @staticmethod
-    async def _deliver(app: Application, chat_id: int, replies: list[Reply]) -> None:
-        """Send replies as messages (merged, split at 4,096 characters), retrying failures."""
-        for reply in merge_replies(replies):
-            chunks = split_text(reply.text)
-            for index, chunk in enumerate(chunks):
-                markup = keyboard(reply) if index == len(chunks) - 1 else None
-                await send_with_retry(
-                    lambda chunk=chunk, markup=markup: app.bot.send_message(
-                        chat_id, chunk, reply_markup=markup
-                    ),
-                    "sendMessage",
-                )
+    async def deliver_replies(app: Application, chat_id: int, replies: list[Reply]) -> None:
+        """Send a turn's replies, retrying failures; one that got no answer is sent once more."""
+        # Once more, not never: a customer would rather read a reply twice than miss it.
+        for text, markup in telegram_messages(replies):
+            await _send_message(app, chat_id, text, markup, resend_unconfirmed=1)
+
+    async def deliver_notice(self, app: Application, chat: str, reply: Reply) -> None:
+        """Send one notification; raise unless Telegram confirmed every part of it.
+
+        A part that got no answer is not sent again here: the outbox keeps the notification due
+        and tries again later. Parts Telegram confirmed are remembered, so a retry resumes after
+        them instead of repeating them.
+        """
+        chat_id = int(chat.removeprefix(CHAT_PREFIX))
+        parts = telegram_messages([reply])
+        key = (chat_id, reply.text)
+        try:
+            for index in range(self._notice_parts.get(key, 0), len(parts)):
+                text, markup = parts[index]
+                await _send_message(app, chat_id, text, markup, resend_unconfirmed=0)
+                self._notice_parts[key] = index + 1
+        except Exception as exc:
+            if _undeliverable(exc):
+                self._notice_parts.pop(key, None)
+            raise
+        self._notice_parts.pop(key, None)
+
+
+def telegram_messages(replies: list[Reply]) -> list[tuple[str, InlineKeyboardMarkup | None]]:
+    """The messages replies become: merged, split at 4,096 characters, buttons on the last."""
+    messages: list[tuple[str, InlineKeyboardMarkup | None]] = []
+    for reply in merge_replies(replies):
+        chunks = split_text(reply.text)
+        for index, chunk in enumerate(chunks):
+            messages.append((chunk, keyboard(reply) if index == len(chunks) - 1 else None))
+    return messages
+
+
+async def _send_message(
+    app: Application,
+    chat_id: int,
+    text: str,
+    markup: InlineKeyboardMarkup | None,
+    *,
+    resend_unconfirmed: int,
+) -> None:
+    await send_with_retry(
+        lambda: app.bot.send_message(chat_id, text, reply_markup=markup),
+        "sendMessage",
+        resend_unconfirmed=resend_unconfirmed,
+    )
+
+
+def _flood_wait(exc: Exception) -> timedelta | None:
+    """How long Telegram's flood control asked us to wait, if that is why a send failed."""
+    return timedelta(seconds=retry_after_seconds(exc)) if isinstance(exc, RetryAfter) else None
 
 
 def _undeliverable(exc: Exception) -> bool:
@@ -562,6 +667,12 @@ def run_telegram(settings: Settings, args: argparse.Namespace) -> int:
             file=sys.stderr,
         )
         return 2
+    if args.token:
+        print(
+            "warning: --token shows the bot token to every user of this machine in the process "
+            "list; set TELEGRAM_BOT_TOKEN in the environment instead",
+            file=sys.stderr,
+        )
     if args.webhook_url and not args.webhook_url.startswith("https://"):
         print(
             "error: --webhook-url must be an https:// URL (Telegram only calls https; "
@@ -570,6 +681,8 @@ def run_telegram(settings: Settings, args: argparse.Namespace) -> int:
         )
         return 2
     configure_logging(token)
+    # Opt into PTB 23's timedelta time periods now: PTB 22 warns on every RetryAfter otherwise.
+    os.environ.setdefault("PTB_TIMEDELTA", "true")
     channel = TelegramChannel(settings)
     app = channel.build(token, args.base_url)
     try:

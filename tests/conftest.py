@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
@@ -10,6 +11,17 @@ from typing import Any
 import pytest
 
 from core.storage import Database
+
+# --- python-telegram-bot ----------------------------------------------------------------------
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    """Opt into PTB's timedelta time periods, as `helpdesk run` does.
+
+    PTB 22 otherwise warns each time it builds a RetryAfter; the bot handles both types.
+    """
+    os.environ.setdefault("PTB_TIMEDELTA", "true")
+
 
 # --- core: demo customers and a real SQLite file --------------------------------------------
 #

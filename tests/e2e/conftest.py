@@ -1,9 +1,9 @@
 """Fixtures for the Telegram end-to-end tests: the real `helpdesk run` against a stand-in Bot API.
 
-A `Harness` is one stand-in Bot API server (tests/support/fake_botapi.py), one SQLite file
-prepared with `helpdesk import`, and the bot as a subprocess
-(`python -m bot.cli run --base-url … --token … --db …`) that can be stopped with SIGTERM and
-started again on the same file. Every run's stderr goes to its own log file; when the harness is
+A `Harness` is one stand-in Bot API server (testkit/botapi.py), one SQLite file prepared
+with `helpdesk import`, and the bot as a subprocess (`python -m bot.cli run --base-url … --db …`,
+the token in TELEGRAM_BOT_TOKEN) that can be stopped with SIGTERM and started again on the same
+file. Every run's stderr goes to its own log file; when the harness is
 torn down the bot must have exited with code 0 and no log may contain the token, a link code or
 a full account number.
 
@@ -14,105 +14,67 @@ use is inside its 7 days whatever day the suite runs on.
 from __future__ import annotations
 
 import json
-import os
 import re
 import signal
 import sqlite3
 import subprocess
 import sys
 from collections.abc import Callable, Iterator
-from datetime import timedelta
+from datetime import date, timedelta
 from pathlib import Path
 from typing import Any, TypeVar
 
 import pytest
 
 from core.calendar import system_clock, today_kst
-from tests.support.fake_botapi import FakeBotAPI
+from testkit.botapi import FakeBotAPI
+from testkit.process import helpdesk_env, run_argv, wait_until_polling
+from testkit.records import Record, import_file, service
+from testkit.records import customer as customer_record
 
 T = TypeVar("T")
 
-REPO = Path(__file__).resolve().parents[2]
 TOKEN = "987654:E2E-secret-Tok3n_do-not-log"
 BOT_USERNAME = "helpdesk_e2e_bot"
 OUTBOX_INTERVAL = 0.2
 _OUR_ERRORS = re.compile(r" (?:ERROR|CRITICAL) (?:bot|core|faq)\b")
 WAIT = 15.0  # generous: a loaded 2-core CI machine; the happy path never waits this long
 
-# Environment that must not leak from the developer's shell into the bot: a real token, another
-# database, a configured username (it would hide the username the bot learns from getMe) and
-# proxies (the bot must talk to 127.0.0.1 directly, never to the internet).
-_DROPPED_ENV = {
-    "TELEGRAM_BOT_TOKEN",
-    "HTTP_PROXY",
-    "HTTPS_PROXY",
-    "ALL_PROXY",
-    "http_proxy",
-    "https_proxy",
-    "all_proxy",
-}
 
-
-def customer(cid: str, name: str, prefix: str, issued: str) -> dict[str, Any]:
+def customer(cid: str, name: str, prefix: str, issued: date) -> Record:
     """A customer with an eligible MyCash service (<prefix>1) and bank one (<prefix>2)."""
-    return {
-        "id": cid,
-        "name": name,
-        "services": [
-            {
-                "id": f"{prefix}1",
-                "issued_on": issued,
-                "service_fee": 11000,
-                "sms_charge": 20000,
-                "sms_sent": 0,
-                "payment_method": "mycash",
-            },
-            {
-                "id": f"{prefix}2",
-                "issued_on": issued,
-                "service_fee": 33000,
-                "sms_charge": 28000,
-                "sms_sent": 0,
-                "payment_method": "bank_transfer",
-            },
+    return customer_record(
+        cid,
+        name,
+        [
+            service(f"{prefix}1", issued),
+            service(
+                f"{prefix}2",
+                issued,
+                service_fee=33000,
+                sms_charge=28000,
+                payment_method="bank_transfer",
+            ),
         ],
-    }
+    )
 
 
-def import_records() -> dict[str, Any]:
+def import_records() -> list[Record]:
     """Every customer the tests use; one per test that files something, so none interfere."""
-    issued = (today_kst(system_clock) - timedelta(days=1)).isoformat()
+    issued = today_kst(system_clock) - timedelta(days=1)
     customers = [
         customer("hong01", "홍길동", "SMS-100", issued),
         *(customer(f"hong{n:02d}", "홍길동", f"SMS-{n}00", issued) for n in range(3, 11)),
         customer("kim06", "김철수", "SMS-610", issued),
     ]
-    many = [
-        {
-            "id": f"SMS-15{i:03d}",
-            "issued_on": issued,
-            "service_fee": 11000,
-            "sms_charge": 20000,
-            "sms_sent": 0,
-            "payment_method": "mycash",
-        }
-        for i in range(80)
-    ]
-    customers.append({"id": "many15", "name": "이다수", "services": many})
-    return {"customers": customers}
+    many = [service(f"SMS-15{i:03d}", issued) for i in range(80)]
+    customers.append(customer_record("many15", "이다수", many))
+    return customers
 
 
 def bot_env() -> dict[str, str]:
     """The environment of every `helpdesk` subprocess: no token, fast outbox, repo importable."""
-    env = {
-        k: v
-        for k, v in os.environ.items()
-        if k not in _DROPPED_ENV and not k.startswith("HELPDESK_")
-    }
-    env["PYTHONPATH"] = str(REPO)
-    env["HELPDESK_OUTBOX_INTERVAL_SECONDS"] = str(OUTBOX_INTERVAL)
-    env["PYTHONUNBUFFERED"] = "1"
-    return env
+    return helpdesk_env(outbox_interval_seconds=str(OUTBOX_INTERVAL))
 
 
 class Harness:
@@ -152,7 +114,7 @@ class Harness:
     def import_customers(self) -> None:
         """Load the test customers with `helpdesk import`."""
         path = self.workdir / "customers.json"
-        path.write_text(json.dumps(import_records(), ensure_ascii=False), encoding="utf-8")
+        path.write_bytes(import_file(import_records()))
         self.cli("import", str(path))
 
     def link(self, customer_id: str) -> dict[str, Any]:
@@ -191,27 +153,24 @@ class Harness:
         log_path = self.workdir / f"bot-run{self.runs}.log"
         self.log_files.append(log_path)
         polls_before = len(self.api.calls("getUpdates"))
+        env = self.env | {
+            "TELEGRAM_BOT_TOKEN": self.api.token,
+            # Deprecation warnings (hidden by default outside __main__) reach the bot's log.
+            "PYTHONWARNINGS": "default::DeprecationWarning",
+        }
         with log_path.open("wb") as log:
             self.proc = subprocess.Popen(
-                [
-                    sys.executable,
-                    "-m",
-                    "bot.cli",
-                    "run",
-                    "--base-url",
-                    self.api.base_url,
-                    "--token",
-                    self.api.token,
-                    "--db",
-                    str(self.db),
-                ],
+                run_argv(self.api, "--db", str(self.db)),
                 stdin=subprocess.DEVNULL,
                 stdout=subprocess.DEVNULL,
                 stderr=log,
                 cwd=self.workdir,
-                env=self.env,
+                env=env,
             )
-        self.wait(lambda: len(self.api.calls("getUpdates")) > polls_before, "the bot to poll")
+        try:
+            wait_until_polling(self.api, self.proc, polls_before, WAIT)
+        except (RuntimeError, TimeoutError) as exc:
+            raise AssertionError(f"{exc}\n{self.log_tail()}") from exc
 
     def terminate(self) -> None:
         """Send SIGTERM without waiting (the caller waits with wait_exit)."""

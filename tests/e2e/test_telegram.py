@@ -304,7 +304,7 @@ def test_a_failed_notification_delivery_is_retried_and_arrives_once(shared: Harn
     failed = [
         e
         for e in shared.api.request_log("sendMessage")
-        if e["injected"] and e["params"].get("chat_id") == 10001
+        if e["fault"] and e["params"].get("chat_id") == 10001
     ]
     assert [e["status"] for e in failed] == [502]
 
@@ -316,10 +316,11 @@ def test_a_reply_hit_by_flood_control_still_arrives(shared: Harness):
     limited = [
         e
         for e in shared.api.request_log("sendMessage")
-        if e["injected"] and e["params"].get("chat_id") == 11001
+        if e["fault"] and e["params"].get("chat_id") == 11001
     ]
     assert [e["status"] for e in limited] == [429]
     assert len(chat.messages()) == 1
+    assert "PTBDeprecationWarning" not in shared.logs()  # retry_after read either way, quietly
 
 
 # Process and Telegram specifics -----------------------------------------------------------------
@@ -358,6 +359,28 @@ def test_run_with_a_rejected_token_exits_with_a_clear_line_and_never_prints_it(h
     assert wrong not in done.stderr and "revoked-Secret" not in done.stderr
     last = done.stderr.strip().splitlines()[-1]
     assert last.startswith("error: ") and "token" in last
+
+
+def test_a_token_on_the_command_line_is_warned_about_and_the_environment_is_not(
+    harness: Harness,
+):
+    # --token is visible to every local user in the process list; TELEGRAM_BOT_TOKEN is not.
+    done = subprocess.run(
+        [sys.executable, "-m", "bot.cli", "run", "--base-url", harness.api.base_url]
+        + ["--token", "987654:revoked-Secret-token", "--db", str(harness.db)],
+        capture_output=True,
+        text=True,
+        cwd=harness.workdir,
+        env=harness.env,
+        timeout=60,
+    )
+    first = done.stderr.splitlines()[0]
+    assert first.startswith("warning: --token") and "TELEGRAM_BOT_TOKEN" in first
+    assert "process list" in first
+
+    harness.start_bot()  # the harness passes the token in TELEGRAM_BOT_TOKEN
+    harness.stop_bot()
+    assert "warning: --token" not in harness.logs()
 
 
 def test_the_command_menu_is_korean(shared: Harness):

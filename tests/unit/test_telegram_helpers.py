@@ -3,9 +3,13 @@
 from __future__ import annotations
 
 import logging
+import warnings
+from typing import Any
 
+import httpx
 import pytest
 from telegram.error import Forbidden, NetworkError, RetryAfter, TimedOut
+from telegram.warnings import PTBDeprecationWarning
 
 from bot import telegram as channel
 from bot.dialogue import Button, Reply
@@ -88,18 +92,72 @@ def test_the_token_never_reaches_the_log(caplog):
     assert seen == ["POST https://api.telegram.org/bot<redacted>/getMe failed"]
 
 
-async def test_a_read_timeout_is_taken_as_sent_not_repeated():
-    import httpx
+def _failing_call(*errors: Exception) -> tuple[Any, list[int]]:
+    """A Bot API call that raises `errors` in turn, then succeeds; and its call counter."""
+    calls = [0]
 
-    calls = 0
+    async def call() -> str:
+        calls[0] += 1
+        if calls[0] <= len(errors):
+            raise errors[calls[0] - 1]
+        return "sent"
 
-    async def call() -> None:
-        nonlocal calls
-        calls += 1
-        raise TimedOut() from httpx.ReadTimeout("no answer")
+    return call, calls
 
-    assert await send_with_retry(call, "sendMessage") is None
-    assert calls == 1
+
+def _ptb_error(kind: type[NetworkError], cause: Exception) -> NetworkError:
+    """The error PTB raises for an httpx failure (TimedOut or NetworkError from the cause)."""
+    try:
+        raise kind("Timed out" if kind is TimedOut else f"httpx.{type(cause).__name__}") from cause
+    except NetworkError as exc:
+        return exc
+
+
+NO_ANSWER = [
+    _ptb_error(TimedOut, httpx.ReadTimeout("no answer")),
+    _ptb_error(NetworkError, httpx.RemoteProtocolError("Server disconnected")),
+    _ptb_error(NetworkError, httpx.ReadError("Connection reset by peer")),
+]
+
+
+@pytest.mark.parametrize("lost", NO_ANSWER, ids=["read-timeout", "disconnected", "reset"])
+async def test_a_send_without_an_answer_is_not_taken_as_sent(lost: NetworkError):
+    call, calls = _failing_call(lost)
+    with pytest.raises(NetworkError):
+        await send_with_retry(call, "sendMessage")
+    assert calls == [1]
+
+
+@pytest.mark.parametrize("lost", NO_ANSWER, ids=["read-timeout", "disconnected", "reset"])
+async def test_a_reply_without_an_answer_is_sent_again_once(lost: NetworkError):
+    call, calls = _failing_call(lost)
+    assert await send_with_retry(call, "sendMessage", resend_unconfirmed=1) == "sent"
+    assert calls == [2]
+
+    call, calls = _failing_call(lost, lost, lost)
+    with pytest.raises(NetworkError):
+        await send_with_retry(call, "sendMessage", resend_unconfirmed=1)
+    assert calls == [2]  # never a third copy
+
+
+@pytest.mark.parametrize(
+    "unsent",
+    [
+        _ptb_error(TimedOut, httpx.WriteTimeout("still writing")),
+        _ptb_error(TimedOut, httpx.PoolTimeout("no free connection")),
+        _ptb_error(NetworkError, httpx.ConnectError("refused")),
+        NetworkError("Bad Gateway"),  # an HTTP error answer: Telegram did not send it
+    ],
+    ids=["write-timeout", "pool-timeout", "connect", "502"],
+)
+async def test_a_send_that_never_reached_telegram_is_retried(monkeypatch, unsent: NetworkError):
+    async def no_sleep(seconds: float) -> None:
+        pass
+
+    monkeypatch.setattr(channel.asyncio, "sleep", no_sleep)
+    call, calls = _failing_call(unsent, unsent)
+    assert await send_with_retry(call, "sendMessage") == "sent"
+    assert calls == [3]
 
 
 def test_the_flood_guard_forgets_quiet_users(monkeypatch):
@@ -109,3 +167,27 @@ def test_the_flood_guard_forgets_quiet_users(monkeypatch):
         guard.check(user, now=0)
     guard.check(99, now=100)
     assert set(guard._seen) == {99}
+
+
+@pytest.mark.parametrize("ptb_timedelta", ["true", "false"])
+async def test_a_flood_wait_is_honoured_in_either_ptb_mode_without_a_warning(
+    monkeypatch, ptb_timedelta: str
+):
+    # PTB 22 gives retry_after in seconds and warns on reading it, unless PTB_TIMEDELTA opts
+    # into PTB 23's timedelta; the bot must wait the same in both modes and warn in neither.
+    monkeypatch.setenv("PTB_TIMEDELTA", ptb_timedelta)
+    waits: list[float] = []
+
+    async def fake_sleep(seconds: float) -> None:
+        waits.append(seconds)
+
+    monkeypatch.setattr(channel.asyncio, "sleep", fake_sleep)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # PTB's own constructor warns in seconds mode
+        flood = RetryAfter(3)
+    call, _ = _failing_call(flood)
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        assert await send_with_retry(call, "sendMessage") == "sent"
+    assert waits == [3]
+    assert [w.message for w in caught if issubclass(w.category, PTBDeprecationWarning)] == []
