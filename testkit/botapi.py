@@ -35,6 +35,7 @@ the event loop PTB runs on; the ``*_sync`` variants block the calling thread.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import copy
 import itertools
 import json
@@ -45,7 +46,7 @@ import struct
 import threading
 import time
 from collections import deque
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from types import TracebackType
@@ -230,6 +231,10 @@ class _Handler(BaseHTTPRequestHandler):
 
     def do_POST(self) -> None:
         """Every Bot API call PTB makes is a POST."""
+        with self.server.answering():
+            self._answer()
+
+    def _answer(self) -> None:
         try:
             length = int(self.headers.get("Content-Length") or 0)
             body = self.rfile.read(length) if length else b""
@@ -272,7 +277,26 @@ class _Server(ThreadingHTTPServer):
         self._conn_lock = threading.Lock()
         self._conns: set[socket.socket] = set()
         self._conn_threads: list[threading.Thread] = []
+        self._busy = 0
+        self._idle = threading.Condition()
         super().__init__(address, _Handler)
+
+    @contextlib.contextmanager
+    def answering(self) -> Iterator[None]:
+        """Count a request being answered, so that stop() lets it finish first."""
+        with self._idle:
+            self._busy += 1
+        try:
+            yield
+        finally:
+            with self._idle:
+                self._busy -= 1
+                self._idle.notify_all()
+
+    def wait_answered(self, timeout: float) -> None:
+        """Wait (at most `timeout`) until no request is half answered."""
+        with self._idle:
+            self._idle.wait_for(lambda: self._busy == 0, timeout)
 
     def process_request(self, request: Any, client_address: Any) -> None:
         """Serve the connection in a tracked thread."""
@@ -411,6 +435,8 @@ class FakeBotAPI:
         with self._cond:
             self._cond.notify_all()  # wake long polls
         server.shutdown()
+        # Woken long polls answer first; only then are the connections cut.
+        server.wait_answered(min(timeout, 2.0))
         server.close_connections()
         server.server_close()
         thread.join(timeout)
