@@ -21,12 +21,13 @@ from typing import Any
 
 from pydantic import ValidationError
 
+from bot import texts
 from bot.settings import Settings
 from core.calendar import KST, system_clock, today_kst
 from core.errors import HelpdeskError, ImportRejected, InvalidInput
 from core.models import AuditEvent, Inquiry, RefundRequest, RequestStatus
 from core.money import format_won
-from core.service import Helpdesk
+from core.service import LINK_CODE_TTL, Helpdesk
 from core.storage import Database
 
 EXIT_ERROR = 1
@@ -245,11 +246,16 @@ def _cmd_link(args: argparse.Namespace, settings: Settings) -> int:
         username = settings.bot_username or await helpdesk.get_setting("bot_username")
         url = deep_link(username, issued.code)
         expires = issued.expires_at.astimezone(KST)
+        # KakaoTalk has no deep link into a skill: the customer pastes the code in the chat.
+        kakao = texts.KAKAO_LINK_INSTRUCTION.format(
+            code=issued.code, minutes=int(LINK_CODE_TTL.total_seconds() // 60)
+        )
         if args.json:
             out: dict[str, Any] = {
                 "customer_id": issued.customer_id,
                 "code": issued.code,
                 "expires_at": expires.isoformat(timespec="seconds"),
+                "kakao": kakao,
             }
             if url:
                 out["url"] = url
@@ -261,6 +267,7 @@ def _cmd_link(args: argparse.Namespace, settings: Settings) -> int:
             print(f"chat:       /link {issued.code}")
             if url:
                 print(f"deep link:  {url}")
+            print(f"kakao:      {kakao}")
         return 0
 
     return _with_helpdesk(settings, work)
