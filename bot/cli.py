@@ -87,6 +87,11 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("--port", type=int, default=8443, help="webhook listen port")
     run.add_argument("--secret-token", help="webhook secret token (default: random)")
 
+    kakao = sub.add_parser("kakao", parents=[common], help="serve the KakaoTalk skill endpoint")
+    kakao.add_argument("--listen", default="127.0.0.1", help="listen address (default: loopback)")
+    kakao.add_argument("--port", type=int, default=8080, help="listen port (default 8080)")
+    kakao.add_argument("--secret", help="X-Skill-Secret value (default: $HELPDESK_KAKAO_SECRET)")
+
     imp = sub.add_parser("import", parents=[common], help="import customers and services (JSON)")
     imp.add_argument("file", help="JSON file in the SPEC format, or - for stdin")
 
@@ -608,9 +613,16 @@ def _cmd_run(args: argparse.Namespace, settings: Settings) -> int:
     return run_telegram(settings, args)
 
 
+def _cmd_kakao(args: argparse.Namespace, settings: Settings) -> int:
+    from bot.kakao.server import run_kakao
+
+    return run_kakao(settings, args)
+
+
 _HANDLERS: dict[str, Callable[[argparse.Namespace, Settings], int]] = {
     "chat": _cmd_chat,
     "run": _cmd_run,
+    "kakao": _cmd_kakao,
     "import": _cmd_import,
     "link": _cmd_link,
     "requests": _cmd_requests,
