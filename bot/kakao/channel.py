@@ -93,13 +93,14 @@ class KakaoChannel:
         """The chat id of the customer who sent `request`."""
         return CHAT_PREFIX + request.user_request.user.id
 
-    async def respond(self, request: SkillRequest) -> Outcome:
-        """The skill response to `request`, ready within `answer_within` seconds.
+    async def respond(self, request: SkillRequest, spent: float = 0.0) -> Outcome:
+        """The skill response to `request`, ready `answer_within` seconds after it arrived.
 
-        Never raises: a failure is logged and answered with the usual apology.
+        `spent` is how long ago the request arrived (reading and parsing it). Never raises: a
+        failure is logged and answered with the usual apology.
         """
         loop = asyncio.get_running_loop()
-        deadline = loop.time() + self.answer_within
+        deadline = loop.time() + self.answer_within - spent
         chat_id = self.chat_id(request)
         notification: OutboxItem | None = None
         try:

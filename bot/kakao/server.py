@@ -137,7 +137,7 @@ class SkillHandler(_JsonErrors):
             # (link codes) and user keys.
             fields = sorted(_problem(e) for e in exc.errors(include_input=False))
             raise HTTPError(400, "malformed skill request: %s", ", ".join(fields)) from None
-        outcome = await self.app.channel.respond(request)
+        outcome = await self.app.channel.respond(request, spent=self.request.request_time())
         self.set_header("Content-Type", "application/json; charset=utf-8")
         try:
             await self.finish(outcome.response.to_json())

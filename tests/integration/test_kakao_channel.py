@@ -112,6 +112,18 @@ async def test_a_slow_turn_gets_hold_on_in_time_and_the_next_message_gets_its_re
     assert quick_texts(later.response) == ["btn 둘째 질문"]
 
 
+async def test_time_spent_before_the_answer_began_counts_against_the_budget():
+    engine = SlowEngine()
+    engine.gate.clear()
+    channel = KakaoChannel(engine, None, answer_within=3.0)
+    started = time.monotonic()
+    outcome = await channel.respond(skill_request("질문"), spent=2.8)
+    assert time.monotonic() - started < 0.5
+    assert texts.KAKAO_HOLD_ON in shown(outcome.response)
+    engine.gate.set()
+    await channel.drain()
+
+
 async def test_asking_for_the_result_is_not_handed_to_the_engine_while_one_is_pending():
     engine = SlowEngine()
     engine.gate.clear()
