@@ -28,7 +28,7 @@ import logging
 import time
 from collections import deque
 from dataclasses import dataclass
-from typing import Protocol
+from typing import Any, Protocol
 
 from bot import texts
 from bot.engine import Button, Event, Reply, TextInput
@@ -135,7 +135,9 @@ class KakaoChannel:
 
     async def drain(self) -> None:
         """Wait for running turns and notification hand-backs (at shutdown; caller bounds it)."""
-        running = [t.task for q in self._turns.values() for t in q if not t.task.done()]
+        running: list[asyncio.Future[Any]] = [
+            t.task for q in self._turns.values() for t in q if not t.task.done()
+        ]
         running += [t for t in self._background if not t.done()]
         if running:
             await asyncio.wait(running)

@@ -254,6 +254,7 @@ def _log_request(handler: RequestHandler) -> None:
     """The access log line; a client that went away is no server error."""
     status = handler.get_status()
     gone = getattr(handler, "client_gone", False)
+    note = getattr(handler, "error_note", "")
     level = logging.INFO if status < 400 else logging.WARNING
     if status >= 500 and not gone:
         level = logging.ERROR
@@ -265,7 +266,7 @@ def _log_request(handler: RequestHandler) -> None:
         request.method,
         request.path,  # never the query or the headers: nothing secret is logged
         1000.0 * request.request_time(),
-        (f": {handler.error_note}" if getattr(handler, "error_note", "") else "")
+        (f": {note}" if note else "")
         + (" (client went away)" if gone else ""),
     )
 

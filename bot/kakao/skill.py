@@ -31,7 +31,7 @@ from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints, model_validator
 
-VERSION = "2.0"
+VERSION: Literal["2.0"] = "2.0"
 MAX_OUTPUTS = 3
 SIMPLE_TEXT_MAX = 1000
 CARD_TITLE_MAX = 50

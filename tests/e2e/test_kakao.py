@@ -211,9 +211,9 @@ def test_a_bank_refund_with_a_long_message_and_a_bank_from_the_card(server, clie
     user.tap("SMS-7002 · 61,000원", "환불 방법")
     user.tap("다음 진행")
     user.tap("업무 종료", "남기실 말씀")
-    user.say("사업을 정리하게 되어 해지합니다. " * 52, "은행을 선택하시거나")
-    assert len(user.last.template.quick_replies or []) == 10
-    cards = [o.text_card for o in user.last.template.outputs if o.text_card]
+    banks = user.say("사업을 정리하게 되어 해지합니다. " * 52, "은행을 선택하시거나")
+    assert len(banks.template.quick_replies or []) == 10
+    cards = [o.text_card for o in banks.template.outputs if o.text_card]
     assert cards and all(len(c.buttons) <= 3 for c in cards)
     user.tap("우체국", "계좌번호를 입력해 주세요")
     user.say("123-456-789012", "예금주 이름")

@@ -108,7 +108,7 @@ def test_a_response_serialises_in_kakaos_camel_case_without_empty_fields() -> No
         lambda: QuickReply(label="가" * 15, action="message", messageText="가"),
         lambda: QuickReply(label="도움말", action="message"),
         lambda: QuickReply(label="도움말", action="block"),
-        lambda: QuickReply(label="도움말", action="webLink", messageText="x"),
+        lambda: QuickReply(label="도움말", action="webLink", messageText="x"),  # type: ignore[arg-type]
         lambda: CardButton(label="", action="message", messageText="x"),
         lambda: TextCard(description="가" * 401),
         lambda: TextCard(title="가" * 51, description="설명"),
@@ -121,7 +121,7 @@ def test_a_response_serialises_in_kakaos_camel_case_without_empty_fields() -> No
         lambda: Template(
             outputs=[simple_text("a")], quickReplies=[message_reply(str(i), "x") for i in range(11)]
         ),
-        lambda: SkillResponse(version="1.0", template=Template(outputs=[simple_text("a")])),
+        lambda: SkillResponse(version="1.0", template=Template(outputs=[simple_text("a")])),  # type: ignore[arg-type]
     ],
 )
 def test_a_response_over_a_documented_limit_cannot_be_built(build: Any) -> None:
