@@ -11,7 +11,8 @@ it only `answer_within` seconds (3 by default, leaving room for the network and 
 Past that the customer gets a short "잠시만요" with a [결과 확인] quick reply; the turn finishes in
 the background and its replies are shown at the top of that chat's next answer, whatever the
 customer sends next (a [결과 확인] is not handed to the engine while a result is pending). Turns
-of one chat stay in order (the engine serialises them); a chat with 3 turns still running gets
+of one chat stay in order (the engine serialises them), two messages sent at once each get their
+own replies, and a chat with 3 turns still running gets
 "아직 처리 중" and its new message is not processed. Results wait in this process's memory for
 an hour: the conversation state itself is in the database, so a restart loses at most the text
 of a reply nobody came back for.
@@ -61,6 +62,7 @@ class _Turn:
 
     task: asyncio.Task[list[Reply]]
     finished_at: float | None = None
+    waiting: bool = True  # the answer to this turn's own message is still waiting for it
 
 
 @dataclass
@@ -147,30 +149,58 @@ class KakaoChannel:
     async def _turn_answer(
         self, chat_id: str, request: SkillRequest, deadline: float
     ) -> tuple[Answer, bool]:
-        """The texts and buttons of the chat's finished turns; and whether none is running."""
+        """The replies this answer shows, and whether its own turn is done (not held)."""
         loop = asyncio.get_running_loop()
         utterance = request.user_request.utterance
         turns = self._turns.setdefault(chat_id, deque())
+        mine: _Turn | None = None
         extra: list[str] = []
-        asks_result = utterance.strip() == texts.KAKAO_BTN_RESULT and bool(turns)
         if not utterance.strip():
             extra.append(texts.TEXT_ONLY)  # a photo or an emoticon: no text for the engine
-        elif not asks_result:
+        elif not (utterance.strip() == texts.KAKAO_BTN_RESULT and turns):
             if sum(not t.task.done() for t in turns) >= MAX_RUNNING_TURNS:
                 return Answer((texts.KAKAO_STILL_BUSY,), ((_RESULT_BUTTON,),)), False
-            turns.append(self._start(chat_id, TextInput(utterance)))
-        if turns:
-            await asyncio.wait({turns[-1].task}, timeout=max(0.0, deadline - loop.time()))
-        finished: list[list[Reply]] = []
-        while turns and turns[0].task.done():
-            finished.append(turns.popleft().task.result())
+            mine = self._start(chat_id, TextInput(utterance))
+            turns.append(mine)
+        target = mine or (turns[-1] if turns else None)
+        try:
+            if target is not None:
+                await asyncio.wait({target.task}, timeout=max(0.0, deadline - loop.time()))
+            finished = await self._collect(turns, mine, deadline)
+        finally:
+            if mine is not None:
+                mine.waiting = False  # if it is still running, the next message shows it
         if not turns:
             self._turns.pop(chat_id, None)
+        held = mine in turns if mine is not None else bool(turns)
         shown = [r.text for replies in finished for r in replies] + extra
-        if turns:
+        if held:
             return Answer((*shown, texts.KAKAO_HOLD_ON), ((_RESULT_BUTTON,),)), False
         rows = tuple(row for r in finished[-1] for row in r.buttons) if finished else ()
         return Answer(tuple(shown), rows), True
+
+    @staticmethod
+    async def _collect(
+        turns: deque[_Turn], mine: _Turn | None, deadline: float
+    ) -> list[list[Reply]]:
+        """Take the finished turns from the front of the chat's queue, up to this answer's own.
+
+        A finished turn whose own answer is still waiting for it is left to that answer (which
+        runs next), so two messages sent at once each get their own replies.
+        """
+        loop = asyncio.get_running_loop()
+        finished: list[list[Reply]] = []
+        while turns and turns[0].task.done():
+            front = turns[0]
+            if front.waiting and front is not mine:
+                if loop.time() >= deadline:
+                    break
+                await asyncio.sleep(0)  # let that answer take it
+                continue
+            finished.append(turns.popleft().task.result())
+            if front is mine:
+                break
+        return finished
 
     def _start(self, chat_id: str, event: Event) -> _Turn:
         turn = _Turn(asyncio.create_task(self._run(chat_id, event)))

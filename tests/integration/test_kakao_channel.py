@@ -124,6 +124,20 @@ async def test_time_spent_before_the_answer_began_counts_against_the_budget():
     await channel.drain()
 
 
+async def test_two_messages_sent_at_once_each_get_their_own_replies():
+    engine = SlowEngine()
+    engine.gate.clear()  # both turns finish back to back, before either answer wakes up
+    channel = KakaoChannel(engine, None, answer_within=1.0)
+    answers = asyncio.gather(
+        channel.respond(skill_request("하나")), channel.respond(skill_request("둘"))
+    )
+    await asyncio.sleep(0.05)
+    engine.gate.set()
+    first, second = await answers
+    assert shown(first.response) == "echo: 하나"
+    assert shown(second.response) == "echo: 둘"
+
+
 async def test_asking_for_the_result_is_not_handed_to_the_engine_while_one_is_pending():
     engine = SlowEngine()
     engine.gate.clear()
