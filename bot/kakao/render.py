@@ -223,6 +223,6 @@ def render(answer: Answer) -> SkillResponse:
 
 
 def _append_line(bubble: str, line: str, limit: int = SIMPLE_TEXT_MAX) -> str:
-    line = clip(line, limit // 2)
+    line = clip(line, limit * 3 // 4)
     room = limit - len(line) - 1
     return f"{clip(bubble, room)}\n{line}"
