@@ -96,6 +96,18 @@ def group_misses(events: list[dict[str, Any]]) -> list[MissGroup]:
     return groups
 
 
+# Chat ids start with their channel's prefix (bot/telegram.py, bot/kakao, bot/console.py).
+_CHANNEL_OF_PREFIX = {"tg": "telegram", "kakao": "kakao", "console": "console"}
+
+
+def channel_of(chat_id: str | None) -> str:
+    """The channel a chat belongs to, from its chat id's prefix."""
+    if not chat_id or ":" not in chat_id:
+        return "unknown"
+    prefix = chat_id.split(":", 1)[0]
+    return _CHANNEL_OF_PREFIX.get(prefix, prefix)
+
+
 async def compute_stats(helpdesk: Helpdesk, start: datetime, end: datetime) -> dict[str, Any]:
     """Questions per intent, clarify/fallback rates, feedback, requests by state, approval time."""
     events = await helpdesk.faq_log.events(start, end)
@@ -119,6 +131,12 @@ async def compute_stats(helpdesk: Helpdesk, start: datetime, end: datetime) -> d
         for event in await helpdesk.requests.events_between(start, end)
         if event.action == RequestStatus.APPROVED.value and event.request_number in filed_at
     ]
+    by_channel: dict[str, dict[str, Any]] = {}
+    for channel, count in sorted(Counter(channel_of(e["chat_id"]) for e in asked).items()):
+        by_channel.setdefault(channel, {"questions": 0, "requests": {}})["questions"] = count
+    for request in requests:
+        entry = by_channel.setdefault(request.channel, {"questions": 0, "requests": {}})
+        entry["requests"][request.status.value] = entry["requests"].get(request.status.value, 0) + 1
     return {
         "since": start.isoformat(),
         "until": end.isoformat(),
@@ -130,6 +148,7 @@ async def compute_stats(helpdesk: Helpdesk, start: datetime, end: datetime) -> d
         "requests_by_state": {s.value: by_state.get(s.value, 0) for s in RequestStatus},
         "median_hours_to_approval": round(statistics.median(waits), 1) if waits else None,
         "approvals": len(waits),
+        "by_channel": dict(sorted(by_channel.items())),
     }
 
 
@@ -154,6 +173,12 @@ def format_stats(stats: dict[str, Any]) -> str:
     lines.append("requests filed in the period, by state:")
     for state, count in stats["requests_by_state"].items():
         lines.append(f"  {state:<10} {count:>5}")
+    lines.append("by channel (questions; requests filed in the period):")
+    for channel, figures in stats["by_channel"].items():
+        filed = ", ".join(f"{state} {n}" for state, n in sorted(figures["requests"].items()))
+        lines.append(f"  {channel:<10} {figures['questions']:>5}   {filed or '-'}")
+    if not stats["by_channel"]:
+        lines.append("  (none)")
     median = stats["median_hours_to_approval"]
     lines.append(
         "median time from filing to approval: "

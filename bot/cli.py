@@ -21,13 +21,14 @@ from typing import Any
 
 from pydantic import ValidationError
 
+from bot import texts
 from bot.app import open_helpdesk
 from bot.settings import Settings
 from core.calendar import KST, system_clock, today_kst
 from core.errors import HelpdeskError, ImportRejected, InvalidInput
 from core.models import AuditEvent, Inquiry, RefundRequest, RequestStatus
 from core.money import format_won
-from core.usecases import Helpdesk
+from core.usecases import Helpdesk, LinkLimits
 
 EXIT_ERROR = 1
 
@@ -96,6 +97,10 @@ def build_parser() -> argparse.ArgumentParser:
     dbp = sub.add_parser("db", parents=[common], help="the database itself")
     dsub = dbp.add_subparsers(dest="action", required=True, metavar="ACTION")
     dsub.add_parser("init", parents=[common], help="create an empty database (and its key file)")
+    kakao = sub.add_parser("kakao", parents=[common], help="serve the KakaoTalk skill endpoint")
+    kakao.add_argument("--listen", default="127.0.0.1", help="listen address (default: loopback)")
+    kakao.add_argument("--port", type=int, default=8080, help="listen port (default 8080)")
+    kakao.add_argument("--secret", help="X-Skill-Secret value (default: $HELPDESK_KAKAO_SECRET)")
 
     imp = sub.add_parser("import", parents=[common], help="import customers and services (JSON)")
     imp.add_argument("file", help="JSON file in the SPEC format, or - for stdin")
@@ -261,11 +266,16 @@ def _cmd_link(args: argparse.Namespace, settings: Settings) -> int:
         username = settings.bot_username or await helpdesk.values.get("bot_username")
         url = deep_link(username, issued.code)
         expires = issued.expires_at.astimezone(KST)
+        # KakaoTalk has no deep link into a skill: the customer pastes the code in the chat.
+        kakao = texts.KAKAO_LINK_INSTRUCTION.format(
+            code=issued.code, minutes=int(LinkLimits().code_ttl.total_seconds() // 60)
+        )
         if args.json:
             out: dict[str, Any] = {
                 "customer_id": issued.customer_id,
                 "code": issued.code,
                 "expires_at": expires.isoformat(timespec="seconds"),
+                "kakao": kakao,
             }
             if url:
                 out["url"] = url
@@ -277,6 +287,7 @@ def _cmd_link(args: argparse.Namespace, settings: Settings) -> int:
             print(f"chat:       /link {issued.code}")
             if url:
                 print(f"deep link:  {url}")
+            print(f"kakao:      {kakao}")
         return 0
 
     return _with_helpdesk(settings, work)
@@ -625,10 +636,17 @@ def _cmd_run(args: argparse.Namespace, settings: Settings) -> int:
     return run_telegram(settings, args)
 
 
+def _cmd_kakao(args: argparse.Namespace, settings: Settings) -> int:
+    from bot.kakao.server import run_kakao
+
+    return run_kakao(settings, args)
+
+
 _HANDLERS: dict[str, Callable[[argparse.Namespace, Settings], int]] = {
     "chat": _cmd_chat,
     "run": _cmd_run,
     "db": _cmd_db,
+    "kakao": _cmd_kakao,
     "import": _cmd_import,
     "link": _cmd_link,
     "requests": _cmd_requests,

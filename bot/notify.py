@@ -12,6 +12,18 @@ mid-send leaves the message to be sent after the lease. Notifications of one cha
 order they were written: a later one waits while an earlier one is backing off. A confirmed send
 is never repeated; a message can arrive twice only when Telegram carried out a send whose answer
 was lost, or when the process dies between Telegram's answer and our marking it sent.
+
+How a notification reaches the customer depends on the channel, which declares it (`Delivery`):
+
+- PUSH: the channel can message a chat whenever it likes (Telegram; the terminal between
+  turns). An `OutboxDeliverer` loop sends due notifications with the channel's `Send`.
+- PULL: the channel can only answer the customer's own message (a KakaoTalk skill: messaging a
+  user outside their turn needs the paid Event API). A `PullOutbox` hands the chat's oldest due
+  notification to the next answer, and the channel reports whether that answer went out.
+
+A later push sender for a pull channel (Kakao's Event API, AlimTalk) is a `Send` for that
+channel's prefix run by an `OutboxDeliverer`; the channel then stops pulling. Either way the
+outbox rows, their order per chat and the claim leases are the same.
 """
 
 from __future__ import annotations
@@ -20,6 +32,7 @@ import asyncio
 import logging
 from collections.abc import Awaitable, Callable
 from datetime import date, timedelta
+from enum import StrEnum
 
 from bot import texts
 from bot.dialogue import Reply
@@ -133,3 +146,48 @@ class OutboxDeliverer:
                 await self.helpdesk.notifications.sent(item)
                 sent += 1
         return sent
+
+
+class Delivery(StrEnum):
+    """How a channel delivers notifications (see the module docstring)."""
+
+    PUSH = "push"
+    PULL = "pull"
+
+
+class PullOutbox:
+    """Notifications that ride on a chat's next answer, for channels that cannot message first.
+
+    `take` claims the chat's oldest due notification (the claim keeps a concurrent answer of the
+    same chat from taking it too); the channel then reports `delivered` once its answer is
+    written, or `not_delivered` to leave the notification for the chat's next answer. A process
+    that dies in between lets the lease run out and the notification comes again.
+    """
+
+    def __init__(self, helpdesk: Helpdesk, lease: timedelta = LEASE) -> None:
+        self.helpdesk = helpdesk
+        self.lease = lease
+
+    async def take(self, chat_id: str) -> tuple[OutboxItem, Reply] | None:
+        """The chat's oldest due notification and its message, claimed; None when none is due."""
+        while True:
+            items = await self.helpdesk.notifications.claim(
+                chat_id, self.lease, limit=1, exact=True
+            )
+            if not items:
+                return None
+            item = items[0]
+            try:
+                return item, render(item)
+            except (ValueError, KeyError) as exc:
+                # A row no code can render would block every later one of this chat.
+                log.warning("notification %s cannot be rendered: %s", item.id, exc)
+                await self.helpdesk.notifications.failed(item, f"{type(exc).__name__}: {exc}", None)
+
+    async def delivered(self, item: OutboxItem) -> None:
+        """The answer carrying `item` was written to the channel."""
+        await self.helpdesk.notifications.sent(item)
+
+    async def not_delivered(self, item: OutboxItem, why: str) -> None:
+        """The answer carrying `item` did not go out: offer it again on the next answer."""
+        await self.helpdesk.notifications.failed(item, why, timedelta(0))

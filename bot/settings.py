@@ -45,6 +45,20 @@ class Settings(BaseSettings):
     idle_minutes: int = Field(
         default=30, ge=1, description="An unfinished flow expires after this idle time"
     )
+    kakao_secret: SecretStr | None = Field(
+        default=None,
+        description="X-Skill-Secret header value the Open Builder skill sends "
+        "(HELPDESK_KAKAO_SECRET)",
+    )
+    kakao_answer_seconds: float = Field(
+        default=3.0,
+        gt=0,
+        lt=5,
+        description="A Kakao turn taking longer is answered '잠시만요' (Kakao waits 5 s at most)",
+    )
+    kakao_client_timeout_seconds: float = Field(
+        default=10.0, gt=0, description="Kakao endpoint: cut clients slower than this to send"
+    )
 
     def dialogue_limits(self) -> DialogueLimits:
         """The conversation's tunables."""
