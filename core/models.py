@@ -32,6 +32,8 @@ class RequestStatus(StrEnum):
     APPROVED = "approved"
     REJECTED = "rejected"
     REFUNDED = "refunded"
+    WITHDRAWN = "withdrawn"
+    """The customer took a submitted request back; it never reaches the review queue."""
 
     @property
     def is_open(self) -> bool:
@@ -142,6 +144,29 @@ class Attachment(BaseModel):
     size: int | None = None
 
 
+class InquiryRefund(BaseModel):
+    """The refund a customer could not file in self-service (another person's account), kept
+    with the inquiry so that the agent does not have to ask for it again."""
+
+    model_config = ConfigDict(frozen=True)
+
+    reason: Reason | None = None
+    message: str | None = None
+    account: RefundAccount | None = None
+
+
+class InquiryEvent(BaseModel):
+    """One append-only entry in an inquiry's trail (answered, closed)."""
+
+    model_config = ConfigDict(frozen=True)
+
+    inquiry_number: str
+    at: datetime
+    actor: str
+    action: str
+    detail: str = ""
+
+
 class Inquiry(BaseModel):
     """A hand-off to the customer centre, with the context an agent needs."""
 
@@ -155,6 +180,7 @@ class Inquiry(BaseModel):
     message: str
     transcript: tuple[str, ...] = ()
     attachments: tuple[Attachment, ...] = ()
+    refund: InquiryRefund | None = None
     status: str
     answer: str | None = None
     handled_by: str | None = None

@@ -46,11 +46,13 @@ class Links:
             "INSERT INTO link_failures (chat_id, at) VALUES (?, ?)", (chat_id, iso(now))
         )
 
-    async def failures_since(self, chat_id: str, since: datetime) -> list[datetime]:
-        """This chat's wrong link codes after `since`, oldest first."""
+    async def failures_between(
+        self, chat_id: str, since: datetime, until: datetime
+    ) -> list[datetime]:
+        """This chat's wrong link codes in (since, until], oldest first."""
         rows = await self._sql.all(
-            "SELECT at FROM link_failures WHERE chat_id = ? AND at > ? ORDER BY at",
-            (chat_id, iso(since)),
+            "SELECT at FROM link_failures WHERE chat_id = ? AND at > ? AND at <= ? ORDER BY at",
+            (chat_id, iso(since), iso(until)),
         )
         return [instant(r["at"]) for r in rows]
 

@@ -66,6 +66,24 @@ class Outbox:
             )
         return [_item(r, claim) for r in rows]
 
+    async def clamp_future(self, retry_by: datetime, lease_by: datetime) -> int:
+        """Bring retry times and leases back to at most `retry_by` / `lease_by`.
+
+        Times written while the clock ran fast would otherwise hold a notification back until
+        the corrected clock caught up with them (a day, for a clock a day ahead).
+        """
+        retried = await self._sql.execute(
+            "UPDATE outbox SET next_attempt_at = ? WHERE sent_at IS NULL AND failed_at IS NULL"
+            " AND next_attempt_at > ?",
+            (iso(retry_by), iso(retry_by)),
+        )
+        leased = await self._sql.execute(
+            "UPDATE outbox SET claimed_until = ? WHERE sent_at IS NULL AND failed_at IS NULL"
+            " AND claimed_until > ?",
+            (iso(lease_by), iso(lease_by)),
+        )
+        return retried + leased
+
     # The claim (claimed_until as written by claim_due) must still be ours: a process whose
     # lease ran out must not overwrite what the process that took over recorded.
 

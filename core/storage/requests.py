@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+import logging
 from datetime import date, datetime
 
-from core.crypto import FieldCipher
+from core.crypto import CipherError, FieldCipher
 from core.models import (
     AuditEvent,
     PaymentMethod,
@@ -15,6 +16,8 @@ from core.models import (
 )
 from core.storage.customers import OPEN_STATUSES_SQL
 from core.storage.sql import Row, Sql, instant, iso
+
+log = logging.getLogger(__name__)
 
 
 class Requests:
@@ -90,7 +93,17 @@ class Requests:
         rows = await self._sql.all(
             f"SELECT * FROM refund_requests{where} ORDER BY created_at, number", params
         )
-        return [self._request(r) for r in rows]
+        requests = []
+        for row in rows:
+            try:
+                requests.append(self._request(row))
+            except CipherError:
+                # One row written under another key must not block the whole queue.
+                log.warning(
+                    "request %s skipped: its account number cannot be decrypted with this key",
+                    row["number"],
+                )
+        return requests
 
     async def update_status(
         self, number: str, status: RequestStatus, note: str | None, now: datetime

@@ -143,4 +143,83 @@ MIGRATIONS: tuple[str, ...] = (
     CREATE TABLE link_failures (chat_id TEXT NOT NULL, at TEXT NOT NULL);
     CREATE INDEX link_failures_by_chat ON link_failures(chat_id, at);
     """,
+    # 4: withdrawn requests (the customer takes a submitted request back), inquiries that carry the
+    # refund the customer could not file (reason, message, an account encrypted like requests'),
+    # an append-only trail of inquiry decisions, conversation acts in the FAQ log, and indexes for
+    # the agents' queries and the outbox at volume. SQLite cannot alter a CHECK: the two tables
+    # are rebuilt (foreign keys are off while migrations run).
+    """
+    CREATE TABLE refund_requests_v4 (
+        number TEXT PRIMARY KEY,
+        service_id TEXT NOT NULL REFERENCES services(id),
+        customer_id TEXT NOT NULL REFERENCES customers(id),
+        reason TEXT NOT NULL,
+        message TEXT NOT NULL CHECK (length(trim(message)) > 0),
+        service_fee INTEGER NOT NULL CHECK (typeof(service_fee) = 'integer'),
+        sms_charge INTEGER NOT NULL CHECK (typeof(sms_charge) = 'integer'),
+        total INTEGER NOT NULL
+            CHECK (typeof(total) = 'integer' AND total = service_fee + sms_charge),
+        payment_method TEXT NOT NULL CHECK (payment_method IN ('mycash', 'bank_transfer')),
+        bank TEXT,
+        account_number TEXT,
+        account_holder TEXT,
+        status TEXT NOT NULL
+            CHECK (status IN ('submitted', 'approved', 'rejected', 'refunded', 'withdrawn')),
+        channel TEXT NOT NULL,
+        chat_id TEXT,
+        submission_key TEXT UNIQUE,
+        decision_note TEXT,
+        created_at TEXT NOT NULL,
+        updated_at TEXT NOT NULL,
+        CHECK (payment_method = 'mycash' OR
+               (bank IS NOT NULL AND account_number IS NOT NULL AND account_holder IS NOT NULL))
+    );
+    INSERT INTO refund_requests_v4 SELECT * FROM refund_requests;
+    DROP TABLE refund_requests;
+    ALTER TABLE refund_requests_v4 RENAME TO refund_requests;
+    CREATE UNIQUE INDEX one_open_request_per_service
+        ON refund_requests(service_id) WHERE status IN ('submitted', 'approved');
+    CREATE INDEX requests_by_customer ON refund_requests(customer_id);
+    CREATE INDEX requests_by_status ON refund_requests(status, created_at, number);
+    CREATE INDEX requests_by_time ON refund_requests(created_at, number);
+    CREATE INDEX request_events_by_request ON request_events(request_number, id);
+    CREATE INDEX request_events_by_time ON request_events(at);
+    ALTER TABLE inquiries ADD COLUMN refund_reason TEXT;
+    ALTER TABLE inquiries ADD COLUMN refund_message TEXT;
+    ALTER TABLE inquiries ADD COLUMN bank TEXT;
+    ALTER TABLE inquiries ADD COLUMN account_number TEXT;
+    ALTER TABLE inquiries ADD COLUMN account_holder TEXT;
+    CREATE INDEX inquiries_by_time ON inquiries(created_at, number);
+    CREATE TABLE inquiry_events (
+        id INTEGER PRIMARY KEY AUTOINCREMENT,
+        inquiry_number TEXT NOT NULL REFERENCES inquiries(number),
+        at TEXT NOT NULL,
+        actor TEXT NOT NULL,
+        action TEXT NOT NULL,
+        detail TEXT NOT NULL DEFAULT ''
+    );
+    CREATE INDEX inquiry_events_by_inquiry ON inquiry_events(inquiry_number, id);
+    CREATE TRIGGER inquiry_events_append_only_update BEFORE UPDATE ON inquiry_events
+    BEGIN SELECT RAISE(ABORT, 'audit events are append-only'); END;
+    CREATE TRIGGER inquiry_events_append_only_delete BEFORE DELETE ON inquiry_events
+    BEGIN SELECT RAISE(ABORT, 'audit events are append-only'); END;
+    CREATE TABLE faq_events_v4 (
+        id INTEGER PRIMARY KEY AUTOINCREMENT,
+        at TEXT NOT NULL,
+        chat_id TEXT,
+        kind TEXT NOT NULL
+            CHECK (kind IN ('answer', 'clarify', 'fallback', 'feedback', 'act')),
+        intent TEXT,
+        text TEXT NOT NULL,
+        normalized TEXT NOT NULL,
+        helpful INTEGER CHECK (helpful IN (0, 1))
+    );
+    INSERT INTO faq_events_v4 SELECT * FROM faq_events;
+    DROP TABLE faq_events;
+    ALTER TABLE faq_events_v4 RENAME TO faq_events;
+    CREATE INDEX faq_events_by_time ON faq_events(at);
+    CREATE INDEX faq_events_by_kind ON faq_events(kind, at);
+    CREATE INDEX outbox_pending_by_chat ON outbox(chat_id, id)
+        WHERE sent_at IS NULL AND failed_at IS NULL;
+    """,
 )

@@ -84,7 +84,6 @@ class Database:
         try:
             await conn.execute(f"PRAGMA busy_timeout = {int(busy_timeout_ms)}")
             await conn.execute("PRAGMA journal_mode = WAL")  # fails first on a non-database
-            await conn.execute("PRAGMA foreign_keys = ON")
             await conn.execute("PRAGMA synchronous = NORMAL")
             await _refuse_newer_schema(conn)
             if secret_key is None:
@@ -101,7 +100,10 @@ class Database:
         await self._conn.close()
 
     async def _migrate(self) -> None:
+        # A migration may rebuild a table (SQLite cannot alter a CHECK), which foreign keys
+        # would refuse; they are off while migrations run and checked before committing.
         async with self._lock:
+            await self._conn.execute("PRAGMA foreign_keys = OFF")
             await self._conn.execute("BEGIN IMMEDIATE")
             try:
                 async with self._conn.execute("PRAGMA user_version") as cur:
@@ -111,10 +113,16 @@ class Database:
                     for statement in split_script(script):
                         await self._conn.execute(statement)
                     await self._conn.execute(f"PRAGMA user_version = {number}")
+                async with self._conn.execute("PRAGMA foreign_key_check") as cur:
+                    broken = await cur.fetchall()
+                if broken:
+                    raise RuntimeError(f"migration left rows without their parent: {broken[:5]}")
                 await self._conn.execute("COMMIT")
             except BaseException:
                 await self._conn.execute("ROLLBACK")
                 raise
+            finally:
+                await self._conn.execute("PRAGMA foreign_keys = ON")
 
     @asynccontextmanager
     async def transaction(self) -> AsyncIterator[Tx]:

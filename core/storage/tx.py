@@ -22,7 +22,7 @@ class Tx:
         self.sql = sql
         self.customers = Customers(sql)
         self.requests = Requests(sql, cipher)
-        self.inquiries = Inquiries(sql)
+        self.inquiries = Inquiries(sql, cipher)
         self.links = Links(sql)
         self.values = Values(sql)
         self.outbox = Outbox(sql)

@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import datetime
 
 from core.calendar import to_kst
 from core.errors import IllegalTransition, InvalidInput, NotFound
-from core.models import Attachment, Inquiry
+from core.models import Attachment, Inquiry, InquiryEvent, InquiryRefund
 from core.storage import Tx
 from core.usecases.base import UseCases, replayed
 
@@ -25,6 +26,7 @@ class InquiryFiling:
     channel: str
     chat_id: str | None
     submission_key: str | None
+    refund: InquiryRefund | None = None
 
 
 class Inquiries(UseCases):
@@ -52,6 +54,7 @@ class Inquiries(UseCases):
                 message=filing.message.strip(),
                 transcript=filing.transcript,
                 attachments=filing.attachments,
+                refund=filing.refund,
                 status="open",
                 channel=filing.channel,
                 chat_id=filing.chat_id,
@@ -61,10 +64,12 @@ class Inquiries(UseCases):
             await tx.inquiries.insert(inquiry, filing.submission_key)
         return inquiry, True
 
-    async def list(self, status: str | None = None) -> list[Inquiry]:
+    async def list(
+        self, status: str | None = None, customer_id: str | None = None, *, tx: Tx | None = None
+    ) -> list[Inquiry]:
         """Return inquiries, oldest first."""
-        async with self.db.reading() as tx:
-            return await tx.inquiries.list(status)
+        async with self.reading(tx) as tx:
+            return await tx.inquiries.list(status, customer_id)
 
     async def show(self, number: str) -> Inquiry:
         """Return one inquiry or raise NotFound."""
@@ -74,6 +79,11 @@ class Inquiries(UseCases):
             raise NotFound(f"no inquiry {number!r}")
         return inquiry
 
+    async def trail(self, number: str) -> list[InquiryEvent]:
+        """Who answered and who closed an inquiry, and when."""
+        async with self.db.reading() as tx:
+            return await tx.inquiries.events(number)
+
     async def answer(self, number: str, agent: str, answer: str) -> Inquiry:
         """Answer an inquiry; the answer reaches the customer's chat through the outbox."""
         if not answer.strip():
@@ -82,6 +92,7 @@ class Inquiries(UseCases):
         async with self.db.transaction() as tx:
             inquiry = await self._open(tx, number, "answered")
             await tx.inquiries.update(number, "answered", answer.strip(), agent, now)
+            await _trail(tx, number, now, agent, "answered")
             if inquiry.chat_id:
                 await tx.outbox.enqueue(
                     inquiry.chat_id,
@@ -98,7 +109,9 @@ class Inquiries(UseCases):
         now = self.now()
         async with self.db.transaction() as tx:
             await self._open(tx, number, "closed")
-            await tx.inquiries.update(number, "closed", None, agent, now)
+            # Who answered stays who answered; the closer is in the trail.
+            await tx.inquiries.update(number, "closed", None, None, now)
+            await _trail(tx, number, now, agent, "closed")
             updated = await tx.inquiries.get(number)
         assert updated is not None
         return updated
@@ -111,3 +124,8 @@ class Inquiries(UseCases):
         if inquiry.status == "closed":
             raise IllegalTransition(f"inquiry {number} is already closed, so it cannot be {target}")
         return inquiry
+
+
+async def _trail(tx: Tx, number: str, now: datetime, agent: str, action: str) -> None:
+    event = InquiryEvent(inquiry_number=number, at=now, actor=f"agent:{agent}", action=action)
+    await tx.inquiries.append_event(event)

@@ -109,9 +109,11 @@ class Linking(UseCases):
 
     async def _recent_failures(self, tx: Tx, chat_id: str) -> list[datetime]:
         now = self.now()
-        failures = await tx.links.failures_since(chat_id, now - self.limits.failure_window)
-        # A failure written while the clock ran fast counts as happening now, so a corrected
-        # clock never locks a chat out for longer than one window.
+        window = self.limits.failure_window
+        failures = await tx.links.failures_between(chat_id, now - window, now + window)
+        # A failure written while the clock ran fast counts as happening now (and one from
+        # further ahead than a window not at all), so a corrected clock never locks a chat out
+        # for longer than one window.
         return [min(at, now) for at in failures]
 
     async def unlink(self, chat_id: str, *, tx: Tx | None = None) -> bool:

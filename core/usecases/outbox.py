@@ -8,6 +8,9 @@ from typing import Any
 from core.models import OutboxItem
 from core.usecases.base import UseCases
 
+RETRY_HORIZON = timedelta(hours=1)
+"""No retry is scheduled further ahead than this; a later one was written by a fast clock."""
+
 
 class Notifications(UseCases):
     """Claim due notifications and record how their delivery went."""
@@ -18,6 +21,7 @@ class Notifications(UseCases):
         """Claim due notifications of chats starting with `chat_prefix` (or equal to it)."""
         now = self.now()
         async with self.db.transaction() as tx:
+            await tx.outbox.clamp_future(now + RETRY_HORIZON, now + lease)
             return await tx.outbox.claim_due(chat_prefix, now, now + lease, limit, exact=exact)
 
     async def sent(self, item: OutboxItem) -> None:
@@ -28,6 +32,7 @@ class Notifications(UseCases):
     async def failed(self, item: OutboxItem, error: str, retry_in: timedelta | None) -> None:
         """Record a failed delivery: retry after `retry_in`, or give up when it is None."""
         now = self.now()
+        retry_in = min(retry_in, RETRY_HORIZON) if retry_in is not None else None
         async with self.db.transaction() as tx:
             if retry_in is None:
                 await tx.outbox.mark_failed(item.id, error, now, item.claimed_until)

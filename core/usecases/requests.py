@@ -166,6 +166,14 @@ class Requests(UseCases):
         async with self.reading(tx) as tx:
             return await tx.requests.list(status, customer_id)
 
+    async def get(self, number: str, *, tx: Tx | None = None) -> RefundRequest:
+        """Return one request, or raise NotFound."""
+        async with self.reading(tx) as tx:
+            request = await tx.requests.get(number)
+        if request is None:
+            raise NotFound(f"no request {number!r}")
+        return request
+
     async def show(self, number: str) -> tuple[RefundRequest, list[AuditEvent]]:
         """Return a request and its audit trail, or raise NotFound."""
         async with self.db.reading() as tx:
@@ -192,6 +200,42 @@ class Requests(UseCases):
     async def mark_refunded(self, number: str, agent: str) -> RefundRequest:
         """Record that the money was paid out; the service is then cancelled."""
         return await self._decide(number, "refunded", agent, None)
+
+    async def withdraw(
+        self,
+        number: str,
+        *,
+        customer_id: str,
+        channel: str,
+        chat_id: str | None,
+        tx: Tx | None = None,
+    ) -> RefundRequest:
+        """The customer takes back their own submitted request (before any review).
+
+        Only `submitted` can be withdrawn this way: an approved request is already being paid
+        out and goes through the customer centre. Another customer's number is NotFound.
+        """
+        now = self.now()
+        async with self.writing(tx) as tx:
+            request = await tx.requests.get(number)
+            if request is None or request.customer_id != customer_id:
+                raise NotFound(f"no request {number!r} for customer {customer_id!r}")
+            if request.status is not RequestStatus.SUBMITTED:
+                raise IllegalTransition(
+                    f"request {number} is {request.status.value}, so it cannot be withdrawn"
+                )
+            await tx.requests.update_status(number, RequestStatus.WITHDRAWN, None, now)
+            await tx.requests.append_event(
+                AuditEvent(
+                    request_number=number,
+                    at=now,
+                    actor=customer_actor(channel, chat_id),
+                    action=RequestStatus.WITHDRAWN.value,
+                )
+            )
+            updated = await tx.requests.get(number)
+        assert updated is not None
+        return updated
 
     async def _decide(
         self, number: str, action: str, agent: str, note: str | None
