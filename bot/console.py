@@ -16,7 +16,7 @@ from typing import TextIO
 
 from bot.app import App, open_app
 from bot.demo import DEMO_CUSTOMER, load_demo
-from bot.dialogue import Button, Engine, Event, Press, Reply, TextInput
+from bot.dialogue import Button, Engine, Event, Opened, Press, Reply, TextInput
 from bot.notify import OutboxDeliverer
 from bot.settings import Settings
 from core.errors import NotFound
@@ -73,54 +73,91 @@ async def _prepare(settings: Settings, chat_id: str, customer_id: str | None) ->
     return app
 
 
-async def chat_loop(engine: Engine, chat_id: str, stdin: TextIO, stdout: TextIO) -> None:
-    """Run the conversation until /quit or end of input."""
+async def chat_loop(engine: Engine, chat_id: str, stdin: TextIO, stdout: TextIO) -> int:
+    """Run the conversation until /quit or end of input; return the exit code."""
     interactive = stdin.isatty()
-    buttons: list[Button] = []
+    fatal: list[Exception] = []
+    engine.on_fatal = fatal.append
     if interactive:
         stdout.write("카카오알림톡/SMS 취소·환불 도우미예요. /help 도움말, /quit 종료\n\n")
-    loop = asyncio.get_running_loop()
-    lines: asyncio.Queue[str | None] = asyncio.Queue()
+    lines = _LineReader(stdin, interactive)
 
-    def read_lines() -> None:
-        # A daemon thread, not the loop's executor: Ctrl-C at the prompt must end the chat
-        # at once, and asyncio.run would otherwise wait for a readline that never returns.
-        for raw in iter(stdin.readline, ""):
-            loop.call_soon_threadsafe(lines.put_nowait, raw)
-        loop.call_soon_threadsafe(lines.put_nowait, None)
+    buttons: list[Button] = []
 
-    threading.Thread(target=read_lines, name="chat-stdin", daemon=True).start()
+    def show(replies: list[Reply], prefix: str = "") -> None:
+        nonlocal buttons
+        text, offered = render(replies)
+        stdout.write(prefix + text + "\n")
+        stdout.flush()
+        if offered or not prefix:
+            buttons = offered  # printed last, so the numbers refer to them
 
     async def show_notification(target: str, reply: Reply) -> None:
         # Only this terminal user's notifications are claimed, so `target` is always ours.
-        nonlocal buttons
-        text, offered = render([reply])
-        stdout.write(f"🔔 {text}\n")
-        stdout.flush()
-        if offered:
-            buttons = offered  # printed last, so the numbers refer to them
+        show([reply], prefix="🔔 ")
 
+    # A new session: a flow left unfinished in an earlier one is mentioned first.
+    opened = await engine.handle(chat_id, Opened())
+    if opened:
+        show(opened)
     # Notifications of agents' decisions (helpdesk requests approve …) arrive between turns.
     deliverer = OutboxDeliverer(engine.helpdesk, chat_id, show_notification, exact=True)
-    while True:
+    while not fatal:
         await deliverer.deliver_due()
-        if interactive:
-            stdout.write("> ")
-            stdout.flush()
-        line = await lines.get()
+        line = await lines.next()
         if line is None:
             break
-        line = line.rstrip("\n")
         if not interactive:
             stdout.write(f"> {line}\n")
         if line.strip() == QUIT:
             break
-        if not line.strip():
-            continue
-        replies = await engine.handle(chat_id, to_event(line, buttons))
-        text, buttons = render(replies)
-        stdout.write(text + "\n")
-        stdout.flush()
+        show(await engine.handle(chat_id, to_event(line, buttons)))
+    if fatal:
+        print(f"error: {fatal[0]}", file=sys.stderr)
+        return 1
+    return 0
+
+
+class _LineReader:
+    """Lines typed or piped, one per turn, then None at the end of input.
+
+    A daemon thread reads, not the loop's executor: Ctrl-C at the prompt must end the chat at
+    once, and asyncio.run would otherwise wait for a read that never returns. It reads a line
+    only when the chat asks for one, so the prompt never appears before the bot's answer. At a
+    terminal the line is read with `input()`, so arrow keys edit it and ↑ recalls earlier ones.
+    """
+
+    def __init__(self, stdin: TextIO, interactive: bool) -> None:
+        self._stdin = stdin
+        self._interactive = interactive
+        self._loop = asyncio.get_running_loop()
+        self._wanted = threading.Semaphore(0)
+        self._lines: asyncio.Queue[str | None] = asyncio.Queue()
+        threading.Thread(target=self._read, name="chat-stdin", daemon=True).start()
+
+    async def next(self) -> str | None:
+        """The next line (without its newline), or None at the end of input."""
+        self._wanted.release()
+        return await self._lines.get()
+
+    def _read(self) -> None:
+        if self._interactive:
+            import readline  # noqa: F401  (line editing and history for input())
+        while True:
+            self._wanted.acquire()
+            line = self._read_one()
+            self._loop.call_soon_threadsafe(self._lines.put_nowait, line)
+            if line is None:
+                return
+
+    def _read_one(self) -> str | None:
+        if self._interactive:
+            try:
+                return input("> ")
+            except EOFError:
+                return None
+        raw = self._stdin.readline()
+        return raw.rstrip("\n") if raw else None
 
 
 def run_console(settings: Settings, user: str, customer_id: str | None) -> int:
@@ -139,10 +176,9 @@ def run_console(settings: Settings, user: str, customer_id: str | None) -> int:
         if app is None:
             return 1
         try:
-            await chat_loop(app.engine, chat_id, sys.stdin, sys.stdout)
+            return await chat_loop(app.engine, chat_id, sys.stdin, sys.stdout)
         finally:
             await app.close()
-        return 0
 
     try:
         return asyncio.run(main())

@@ -69,6 +69,7 @@ from bot.dialogue import Engine, Press, Reply, TextInput, Upload
 from bot.notify import OutboxDeliverer
 from bot.settings import Settings
 from bot.webhook import HelpdeskUpdater
+from core.errors import DatabaseReplaced
 from core.usecases import Helpdesk
 
 log = logging.getLogger(__name__)
@@ -321,6 +322,7 @@ class TelegramChannel:
         self.settings = settings
         self.engine: Engine | None = None
         self.app_parts: App | None = None
+        self.fatal: Exception | None = None
         self.flood = FloodGuard()
         self._outbox_task: asyncio.Task[None] | None = None
         self.app: Application | None = None
@@ -336,6 +338,7 @@ class TelegramChannel:
         self.app_parts = await open_app(self.settings, channel="telegram")
         helpdesk = self.app_parts.helpdesk
         self.engine = self.app_parts.engine
+        self.engine.on_fatal = functools.partial(self._stop_for, app)
         try:
             await send_with_retry(
                 lambda: app.bot.set_my_commands([BotCommand(c, d) for c, d in COMMANDS]),
@@ -364,11 +367,21 @@ class TelegramChannel:
             asked_wait=_flood_wait,
         )
 
+    def _stop_for(self, app: Application, error: Exception) -> None:
+        """Stop the bot after a fatal storage error (the database file vanished)."""
+        self.fatal = error
+        app.stop_running()
+
     async def _run_outbox(self, deliverer: OutboxDeliverer) -> None:
         """Deliver due notifications every interval until post_stop asks to stop."""
         while not self._outbox_stop.is_set():
             try:
                 await deliverer.deliver_due(self._outbox_stop)
+            except DatabaseReplaced as exc:
+                log.critical("%s", exc)
+                if self.app is not None:
+                    self._stop_for(self.app, exc)
+                return
             except Exception:
                 log.exception("outbox delivery round failed; will try again")
             with contextlib.suppress(TimeoutError):
@@ -712,5 +725,8 @@ def run_telegram(settings: Settings, args: argparse.Namespace) -> int:
             f"error: cannot start the bot: {exc.message.replace(token, '<redacted>')}",
             file=sys.stderr,
         )
+        return 1
+    if channel.fatal is not None:
+        print(f"error: {channel.fatal}", file=sys.stderr)
         return 1
     return 0

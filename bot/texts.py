@@ -30,6 +30,11 @@ BTN_OTHER_QUESTION = "다른 질문이에요"
 BTN_HANDOFF = "고객센터에 문의 남기기"
 BTN_HANDOFF_OTHER_NAME = "확인증 첨부해 문의 남기기"
 BTN_NO_ATTACHMENT = "확인증 없이 접수하기"
+BTN_STATUS = "신청 현황 보기"
+BTN_WITHDRAW = "신청 철회하기"
+BTN_KEEP = "철회하지 않기"
+BTN_RESUME = "이어서 작성하기"
+BTN_DISCARD = "새로 시작하기"
 BTN_HELPFUL = "👍 도움이 됐어요"
 BTN_NOT_HELPFUL = "👎 아쉬워요"
 
@@ -47,6 +52,35 @@ BANKS: tuple[str, ...] = (
     "우체국",
     "새마을금고",
 )
+"""The banks offered as buttons at the bank step."""
+
+BANK_NAMES: dict[str, tuple[str, ...]] = {
+    "KB국민은행": ("국민", "국민은행", "KB", "KB국민", "케이비", "국민銀"),
+    "신한은행": ("신한",),
+    "우리은행": ("우리",),
+    "하나은행": ("하나", "KEB하나", "KEB하나은행", "외환", "외환은행"),
+    "NH농협은행": ("농협", "농협은행", "NH", "NH농협", "단위농협", "지역농협"),
+    "IBK기업은행": ("기업", "기업은행", "IBK"),
+    "카카오뱅크": ("카뱅", "카카오", "카카오은행"),
+    "토스뱅크": ("토스", "토스은행"),
+    "케이뱅크": ("케뱅", "K뱅크", "케이은행"),
+    "SC제일은행": ("SC", "제일", "제일은행", "스탠다드차타드"),
+    "우체국": ("우체국은행", "우체국예금", "우정사업본부"),
+    "새마을금고": ("새마을", "MG", "MG새마을금고"),
+    "수협은행": ("수협", "Sh수협은행"),
+    "신협": ("신용협동조합", "신협은행"),
+    "산림조합": ("산림조합중앙회",),
+    "부산은행": ("부산", "BNK부산은행"),
+    "경남은행": ("경남", "BNK경남은행"),
+    "iM뱅크": ("대구은행", "대구", "DGB대구은행", "아이엠뱅크"),
+    "광주은행": ("광주",),
+    "전북은행": ("전북",),
+    "제주은행": ("제주",),
+    "KDB산업은행": ("산업은행", "산은", "KDB"),
+    "한국씨티은행": ("씨티", "씨티은행", "시티은행", "citi"),
+}
+"""Every bank a refund can be paid to, with what customers type for it (checked at the bank
+step: the refund goes to the bank's full name)."""
 
 # General --------------------------------------------------------------------------------------
 
@@ -71,10 +105,10 @@ FALLBACK = (
 )
 CLARIFY = "혹시 이 중 어떤 질문이신가요?"
 CONTACT = (
-    "고객센터(1:1문의게시판)로 문의해 주세요. 담당자가 확인 후 답변드려요.\n"
+    "이런 경우는 고객센터로 문의해 주세요. 담당자가 확인 후 답변드려요.\n"
     "• 7일이 지난 서비스의 취소\n"
     "• SMS를 사용한 서비스의 부분 환불 심사\n"
-    "• 다른 분 명의 계좌로의 환불 (확인증 첨부)"
+    "• 다른 분 명의 계좌로의 환불: 1:1문의게시판에 확인증을 첨부해 주세요"
 )
 NOT_UNDERSTOOD = "죄송해요, 이해하지 못했어요."
 STALE_BUTTON = "지금 단계의 버튼이 아니에요. 아래에서 다시 골라 주세요."
@@ -113,30 +147,40 @@ NOT_LINKED_UNLINK = "연결된 계정이 없어요."
 
 
 def past_deadline_line(service_id: str, day: int, last_day: date) -> str:
-    """`SMS-1002: 발급 후 9일째(11월 26일까지 가능했음)`."""
-    return f"{service_id}: 발급 후 {day}일째({last_day.month}월 {last_day.day}일까지 가능했음)"
+    """`SMS-1002: 발급 후 9일째예요(11월 26일까지 신청할 수 있었어요)`."""
+    return (
+        f"{service_id}: 발급 후 {day}일째예요"
+        f"({last_day.month}월 {last_day.day}일까지 신청할 수 있었어요)"
+    )
 
 
 def sms_used_line(service_id: str, sent: int) -> str:
-    """`SMS-1003: SMS 3건 발송`."""
-    return f"{service_id}: SMS {sent:,}건 발송"
+    """`SMS-1003: SMS를 3건 보내셨어요`."""
+    return f"{service_id}: SMS를 {sent:,}건 보내셨어요"
 
 
 def open_request_line(service_id: str, number: str) -> str:
     """A service that already has an open request."""
-    return f"{service_id}: 이미 취소/환불 신청이 접수되어 있음({number})"
+    return f"{service_id}: 이미 취소/환불 신청이 접수되어 있어요({number})"
 
 
 def not_active_line(service_id: str) -> str:
     """A service that is already cancelled."""
-    return f"{service_id}: 이미 해지된 서비스"
+    return f"{service_id}: 이미 해지된 서비스예요"
 
 
-def eligible_line(service_id: str, total: int, last_day: date) -> str:
+def until(last_day: date, today: date) -> str:
+    """`12월 3일(목)까지`, or `오늘(12월 1일(화))까지` on the last day."""
+    if last_day == today:
+        return f"오늘({format_date_ko(last_day)})까지"
+    return f"{format_date_ko(last_day)}까지"
+
+
+def eligible_line(service_id: str, total: int, last_day: date, today: date) -> str:
     """An eligible service with its refund and last day."""
     return (
         f"{service_id}: 지금 취소 가능 — 환불 예상 {format_won(total)}, "
-        f"{format_date_ko(last_day)}까지 신청 가능"
+        f"{until(last_day, today)} 신청 가능"
     )
 
 
@@ -159,7 +203,9 @@ def service_button(service_id: str, total: int) -> str:
     return f"{service_id} · {format_won(total)}"
 
 
-def breakdown(service_id: str, fee: int, charge: int, destination: str, last_day: date) -> str:
+def breakdown(
+    service_id: str, fee: int, charge: int, destination: str, last_day: date, today: date
+) -> str:
     """The refund breakdown shown before [다음 진행]."""
     return (
         f"{service_id} 환불 예상 금액이에요.\n"
@@ -167,7 +213,7 @@ def breakdown(service_id: str, fee: int, charge: int, destination: str, last_day
         f"• SMS 충전 금액: {format_won(charge)}\n"
         f"• 합계: {format_won(fee + charge)}\n"
         f"• 환불 방법: {destination}\n"
-        f"{format_date_ko(last_day)}까지 신청할 수 있어요."
+        f"{until(last_day, today)} 신청할 수 있어요."
     )
 
 
@@ -253,6 +299,7 @@ STATUS_LABELS: dict[RequestStatus, str] = {
     RequestStatus.APPROVED: "승인됨(환불 진행 중)",
     RequestStatus.REJECTED: "반려됨",
     RequestStatus.REFUNDED: "환불 완료",
+    RequestStatus.WITHDRAWN: "철회됨",
 }
 NO_REQUESTS = "접수된 취소/환불 신청이 없어요."
 STATUS_HEADER = "취소/환불 신청 현황이에요."
@@ -281,6 +328,8 @@ def status_line(request: RefundRequest) -> str:
             line += f" · 사유: {request.decision_note}"
     elif request.status is RequestStatus.REFUNDED:
         line += f"\n  {format_date_ko(changed)} 환불 완료"
+    elif request.status is RequestStatus.WITHDRAWN:
+        line += f"\n  {format_date_ko(changed)} 철회"
     return line
 
 
@@ -379,7 +428,7 @@ def notify_rejected(number: str, reason: str) -> str:
     return (
         f"취소/환불 신청({number})이 반려되었어요.\n"
         f"사유: {reason}\n"
-        "궁금하신 점은 고객센터(1:1문의게시판)로 문의해 주세요."
+        "궁금하신 점은 고객센터로 문의해 주세요."
     )
 
 
@@ -397,3 +446,134 @@ def notify_refunded(
 def notify_inquiry_answer(number: str, answer: str) -> str:
     """An agent's answer to an inquiry."""
     return f"고객센터 문의({number})에 답변이 도착했어요.\n\n{answer}"
+
+
+# Conversation: coming back, navigation, one live menu ---------------------------------------
+
+WHAT_CAN_I_DO = "무엇을 도와드릴까요? 궁금한 점을 입력하시거나 아래에서 골라 주세요."
+
+
+def resume_notice(service_id: str | None) -> str:
+    """Said to a customer who comes back to an unfinished request."""
+    what = f"{service_id} 취소/환불 신청" if service_id else "취소/환불 신청"
+    return (
+        f"작성 중이던 {what}이 있어요. 이어서 작성하시거나 [그만하기]로 멈추실 수 있어요. "
+        "아직 접수된 것은 아니에요."
+    )
+
+
+RESUME_INQUIRY = (
+    "작성 중이던 고객센터 문의가 있어요. 이어서 작성하시거나 [그만하기]로 멈추실 수 있어요."
+)
+DISCARD_QUESTION = (
+    "작성 중인 신청이 있어요. 새로 시작하면 지금까지 입력하신 내용은 접수되지 않고 사라져요.\n"
+    "새로 시작할까요?"
+)
+CLARIFY_IN_FLOW = (
+    "혹시 이 중 어떤 질문이신가요? 신청을 이어서 하시려면 [이어서 작성하기]를 눌러 주세요."
+)
+QUESTION_ANSWERED_IN_FLOW = "질문에 먼저 답해 드렸어요. 입력하신 내용은 저장하지 않았어요."
+HELD_QUESTION = (
+    "질문처럼 보여서 아직 저장하지 않았어요. 이 내용을 그대로 남기실 말씀으로 저장할까요?\n"
+    "궁금한 점이라면 질문을 다시 보내 주시거나 고객센터에 문의를 남겨 주세요."
+)
+BTN_KEEP_TEXT = "이대로 저장하기"
+BTN_RETYPE = "다시 입력하기"
+
+
+def service_not_offered(reason_line: str) -> str:
+    """A typed service id that is the customer's but cannot be cancelled in self-service."""
+    return f"그 서비스는 지금 직접 취소할 수 없어요.\n• {reason_line}"
+
+
+UNKNOWN_SERVICE = "고객님 계정에 그런 서비스가 없어요. 목록에서 골라 주세요."
+
+# Status, withdrawal, people, anger -----------------------------------------------------------
+
+STATUS_INQUIRIES_HEADER = "고객센터 문의 현황이에요."
+NO_REQUESTS_OR_INQUIRIES = "접수된 취소/환불 신청이나 고객센터 문의가 없어요."
+INQUIRY_STATUS_LABELS: dict[str, str] = {
+    "open": "접수됨(답변 대기)",
+    "answered": "답변 완료",
+    "closed": "종료",
+}
+
+
+def inquiry_status_line(number: str, status: str, created: date) -> str:
+    """One inquiry in /status."""
+    label = INQUIRY_STATUS_LABELS.get(status, status)
+    return f"• {number} · {label} · {format_date_ko(created)} 문의"
+
+
+def withdraw_question(number: str, service_id: str, total: int) -> str:
+    """Asked before a submitted request is withdrawn."""
+    return (
+        f"{number}({service_id} · {format_won(total)}) 신청을 철회할까요?\n"
+        "철회하면 담당자 검토가 취소돼요. 취소 가능 기간 안이라면 다시 신청하실 수 있어요."
+    )
+
+
+WITHDRAW_CHOOSE = "철회할 신청을 골라 주세요. 담당자 검토 전인 신청만 철회할 수 있어요."
+
+
+def withdraw_button(number: str) -> str:
+    """The button that withdraws one request (its label says 철회)."""
+    return f"{number} 철회하기"
+
+
+def withdrawn(number: str, refile_until: str | None) -> str:
+    """After a withdrawal."""
+    again = (
+        f"\n이 서비스는 {refile_until} 다시 신청하실 수 있어요."
+        if refile_until
+        else ""
+    )
+    return f"{number} 신청을 철회했어요. 환불 검토는 진행되지 않아요.{again}"
+
+
+WITHDRAW_KEPT = "철회하지 않았어요. 신청은 그대로 검토가 진행돼요."
+NOTHING_TO_WITHDRAW = "철회할 수 있는 신청이 없어요. 담당자 검토 전인 신청만 철회할 수 있어요."
+
+
+def cannot_withdraw_approved(number: str) -> str:
+    """An approved request is already being refunded: the customer centre handles it."""
+    return (
+        f"{number} 신청은 이미 승인되어 환불이 진행 중이라 채팅에서 철회할 수 없어요.\n"
+        "철회가 필요하시면 고객센터에 문의를 남겨 주세요."
+    )
+
+
+HUMAN_AGENT = (
+    "상담원과 이야기하시려면 고객센터로 문의를 남겨 주세요. 담당자가 확인 후 이 채팅으로 "
+    "답변드려요.\n"
+    "• 여기서 [고객센터에 문의 남기기]를 누르시면 상황을 담당자에게 바로 전달해요.\n"
+    "• 다른 분 명의 계좌로 환불이 필요하시면 나의서비스관리의 1:1문의게시판에 확인증을 첨부해 "
+    "주세요."
+)
+HUMAN_AGENT_NOT_LINKED = (
+    "상담원과 이야기하시려면 나의서비스관리에서 고객센터로 문의해 주세요. 계정을 연결하시면 이 "
+    "채팅에서 바로 문의를 남기실 수 있어요."
+)
+COMPLAINT = (
+    "불편을 드려 정말 죄송해요. 담당자가 직접 확인하도록 고객센터로 바로 전달해 드릴게요."
+)
+COMPLAINT_NOT_LINKED = (
+    "불편을 드려 정말 죄송해요. 나의서비스관리에서 고객센터로 문의해 주시면 담당자가 직접 "
+    "확인해 드려요."
+)
+
+# Typed inputs --------------------------------------------------------------------------------
+
+BANK_UNKNOWN = (
+    "은행 이름을 알아보지 못했어요. 아래에서 은행을 고르시거나 정확한 이름을 입력해 주세요."
+)
+HOLDER_LOOKS_LIKE_NUMBER = "계좌번호는 앞 단계에서 받았어요. 이번에는 예금주 이름만 입력해 주세요."
+OTHER_NAME_NOT_FILED = (
+    "취소/환불 신청은 아직 접수되지 않았어요. 다른 분 명의 계좌로 환불받으시려면 고객센터 "
+    "문의로 넘겨 드릴게요. 입력하신 사유, 남기실 말씀과 계좌 정보는 문의에 함께 전달돼요."
+)
+
+
+def rejected_refile(until_text: str) -> str:
+    """Added to a rejection notice while the service can still be filed again."""
+    return f"이 서비스는 {until_text} 다시 신청하실 수 있어요."

@@ -15,7 +15,16 @@ Where things are:
 """
 
 from bot.dialogue.engine import Engine
-from bot.dialogue.events import Button, Event, Press, Reply, TextInput, Upload, iter_payloads
+from bot.dialogue.events import (
+    Button,
+    Event,
+    Opened,
+    Press,
+    Reply,
+    TextInput,
+    Upload,
+    iter_payloads,
+)
 from bot.dialogue.turn import DialogueLimits
 
 __all__ = [
@@ -23,6 +32,7 @@ __all__ = [
     "DialogueLimits",
     "Engine",
     "Event",
+    "Opened",
     "Press",
     "Reply",
     "TextInput",

@@ -5,9 +5,11 @@ from __future__ import annotations
 import re
 
 from bot import texts
-from bot.dialogue.menus import topic_buttons
+from bot.dialogue.menus import WITHDRAW, topic_buttons
 from bot.dialogue.turn import Turn
+from core.calendar import to_kst
 from core.errors import InvalidLinkCode, LinkThrottled
+from core.models import RequestStatus
 
 # A link code as `helpdesk link` issues it (secrets.token_urlsafe(16): 22 url-safe characters).
 LINK_CODE = re.compile(r"[A-Za-z0-9_-]{22}")
@@ -48,12 +50,26 @@ async def unlink(turn: Turn) -> None:
 
 
 async def status(turn: Turn) -> None:
-    """The customer's requests with their states."""
+    """The customer's requests and inquiries with their states (and a way to withdraw)."""
     if turn.customer is None:
         turn.say(texts.NOT_LINKED)
         return
-    requests = await turn.deps.helpdesk.requests.list(customer_id=turn.customer.id, tx=turn.tx)
-    if not requests:
-        turn.say(texts.NO_REQUESTS)
+    helpdesk = turn.deps.helpdesk
+    requests = await helpdesk.requests.list(customer_id=turn.customer.id, tx=turn.tx)
+    inquiries = await helpdesk.inquiries.list(customer_id=turn.customer.id, tx=turn.tx)
+    if not requests and not inquiries:
+        turn.say(texts.NO_REQUESTS_OR_INQUIRIES)
         return
-    turn.say("\n".join([texts.STATUS_HEADER, *(texts.status_line(r) for r in requests)]))
+    lines: list[str] = []
+    if requests:
+        lines += [texts.STATUS_HEADER, *(texts.status_line(r) for r in requests)]
+    if inquiries:
+        if lines:
+            lines.append("")
+        lines.append(texts.STATUS_INQUIRIES_HEADER)
+        lines += [
+            texts.inquiry_status_line(i.number, i.status, to_kst(i.created_at).date())
+            for i in inquiries
+        ]
+    withdrawable = any(r.status is RequestStatus.SUBMITTED for r in requests)
+    turn.say("\n".join(lines), ((WITHDRAW,),) if withdrawable else ())

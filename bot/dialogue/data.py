@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from core.models import Reason
+from core.models import InquiryRefund, Reason
 
 
 class InquiryDraft(BaseModel):
@@ -20,6 +20,8 @@ class InquiryDraft(BaseModel):
     service: str | None = None
     context: str = ""
     message: str | None = None
+    refund: InquiryRefund | None = None
+    """The refund the customer could not file themselves (another person's account)."""
 
 
 class ConversationData(BaseModel):
@@ -45,6 +47,10 @@ class ConversationData(BaseModel):
     typed_holder: str | None = None
     """A holder name that was refused (another person's account), for the hand-off."""
     inquiry: InquiryDraft | None = None
+    held: str | None = None
+    """Text that read like a question at a free-text step, kept until the customer says."""
+    pending: str | None = None
+    """A flow the customer asked to start over a filled-in form, waiting for their yes."""
 
     # Kept across flows.
     filed_flow: str | None = None
@@ -56,6 +62,13 @@ class ConversationData(BaseModel):
     """The last FAQ question (redacted), which 👍/👎 refers to."""
     shown: dict[str, str] = Field(default_factory=dict)
     """Payload → label of the buttons shown last; typing a label presses that button."""
+    last_intent: str | None = None
+    """The FAQ answer the customer read last, which a short follow-up refers to."""
+
+    def filled_in(self) -> bool:
+        """Whether the flow holds answers the customer would lose by starting another."""
+        typed_inquiry = self.inquiry is not None and self.inquiry.message is not None
+        return self.reason is not None or self.message is not None or typed_inquiry
 
     def cleared(self) -> ConversationData:
         """The memory after leaving any flow: only what outlives flows."""
@@ -65,4 +78,5 @@ class ConversationData(BaseModel):
             recent=self.recent,
             last_q=self.last_q,
             shown=self.shown,
+            last_intent=self.last_intent,
         )

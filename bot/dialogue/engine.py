@@ -10,17 +10,18 @@ again from the start, so nothing it did is done twice. Inputs of one chat are ap
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 
 from bot import texts
 from bot.concurrency import KeyedLocks
 from bot.dialogue import router
 from bot.dialogue.account import link_code_in
 from bot.dialogue.data import ConversationData
-from bot.dialogue.events import Event, Press, Reply, TextInput, valid_unicode
+from bot.dialogue.events import Event, Opened, Press, Reply, TextInput, valid_unicode
 from bot.dialogue.flow import State
 from bot.dialogue.machine import FLOW_STATES
 from bot.dialogue.turn import Deps, DialogueLimits, Turn
-from core.errors import ConversationConflict
+from core.errors import ConversationConflict, DatabaseReplaced
 from core.storage import ConversationRecord, Tx
 from core.text import mask_numbers, redact
 from core.usecases import Helpdesk
@@ -45,6 +46,8 @@ class Engine:
         self.helpdesk = helpdesk
         self.deps = Deps(helpdesk, kb, matcher, channel, limits or DialogueLimits())
         self._locks = KeyedLocks()
+        self.on_fatal: Callable[[Exception], None] | None = None
+        """Called when the channel must stop (the database file was deleted or replaced)."""
 
     async def handle(self, chat_id: str, event: Event) -> list[Reply]:
         """Process one input of one chat; inputs of the same chat are applied in order.
@@ -65,6 +68,12 @@ class Engine:
                     except ConversationConflict:
                         log.info("conversation changed concurrently; applying the turn again")
                 raise RuntimeError("conversation kept changing concurrently")
+            except DatabaseReplaced as exc:
+                # Nothing more may be written into a file nobody will read: stop the channel.
+                log.critical("%s", exc)
+                if self.on_fatal is not None:
+                    self.on_fatal(exc)
+                return [Reply(texts.ERROR.format(filed=texts.ERROR_NOTHING_FILED))]
             except Exception:
                 log.exception("turn failed (chat %s, %s)", chat_id, type(event).__name__)
                 return [Reply(texts.ERROR.format(filed=texts.ERROR_NOTHING_FILED))]
@@ -97,11 +106,19 @@ class Engine:
             tx=tx,
             deps=self.deps,
         )
+        # A confirmation asked for (start another flow, keep a question-like message) is good
+        # for the very next input only.
+        turn.pending, turn.data.pending = turn.data.pending, None
+        turn.held, turn.data.held = turn.data.held, None
         if turn.state in FLOW_STATES and record.updated_at is not None:
-            idle = self.deps.limits.idle_timeout
-            if self.helpdesk.now() - record.updated_at > idle:
+            limits = self.deps.limits
+            silent = self.helpdesk.now() - record.updated_at
+            if silent > limits.idle_timeout:
                 turn.reset()
-                turn.say(texts.EXPIRED.format(minutes=int(idle.total_seconds() // 60)))
+                minutes = int(limits.idle_timeout.total_seconds() // 60)
+                turn.say(texts.EXPIRED.format(minutes=minutes))
+            elif silent >= limits.resume_after:
+                turn.returning = True
         if turn.state in FLOW_STATES and (
             turn.customer is None or turn.data.customer != turn.customer.id
         ):
@@ -112,7 +129,9 @@ class Engine:
     def _remember(self, turn: Turn, event: Event) -> None:
         """Keep the last turns for a hand-off (redacted) and the buttons now shown."""
         data = turn.data
-        if isinstance(event, TextInput):
+        if isinstance(event, Opened):
+            said = None
+        elif isinstance(event, TextInput):
             said = event.text.strip()[:200]
         elif isinstance(event, Press):
             # The label the customer saw, so the agent reads "[서비스 불만]", not a payload.
@@ -120,7 +139,7 @@ class Engine:
             said = f"[{label}]" if label else "(버튼 선택)"
         else:
             said = f"({event.kind} 첨부)"
-        recent = [*data.recent, f"고객: {redact(said)}"]
+        recent = [*data.recent, f"고객: {redact(said)}"] if said is not None else list(data.recent)
         if turn.replies:
             first_line = turn.replies[0].text.strip().split("\n", 1)[0][:120]
             recent.append(f"봇: {mask_numbers(first_line)}")

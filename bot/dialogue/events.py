@@ -31,7 +31,13 @@ class Upload:
     size: int | None = None
 
 
-Event = TextInput | Press | Upload
+@dataclass(frozen=True)
+class Opened:
+    """The customer opened the chat again (a new terminal session): remind them of a flow in
+    progress, if any. Channels that cannot tell a new session from a pause never send it."""
+
+
+Event = TextInput | Press | Upload | Opened
 
 
 @dataclass(frozen=True)
@@ -80,6 +86,8 @@ def valid_unicode(event: Event) -> Event:
         return TextInput(_utf8(event.text))
     if isinstance(event, Press):
         return Press(_utf8(event.payload))
+    if isinstance(event, Opened):
+        return event
     return Upload(
         file_id=_utf8(event.file_id),
         kind=_utf8(event.kind),

@@ -41,34 +41,49 @@ def small_talk(text: str) -> str | None:
     return None
 
 
-async def answer_question(turn: Turn, text: str) -> bool:
-    """Answer free text from the knowledge base; return False when nothing fitted.
+async def answer_if_confident(turn: Turn, text: str) -> bool:
+    """Answer a question typed at a free-text step only when one FAQ clearly fits."""
+    question = redact(text[: turn.deps.limits.max_match_chars])
+    result = turn.deps.matcher.match(question)
+    if result.decision != "answer" or not result.intent:
+        return False
+    await _log(turn, question, result.decision, result.intent, result.normalized)
+    await answer(turn, result.intent, asked=True)
+    return True
+
+
+async def _log(turn: Turn, question: str, kind: str, intent: str | None, normalized: str) -> None:
+    turn.data.last_q = question
+    await turn.deps.helpdesk.faq_log.record(
+        chat_id=turn.chat_id,
+        kind=kind,
+        intent=intent,
+        text=question,
+        normalized=normalized,
+        tx=turn.tx,
+    )
+
+
+async def answer_question(turn: Turn, text: str) -> str:
+    """Answer free text from the knowledge base; return the decision (answer, clarify, fallback).
 
     The text is redacted before anything else sees it, so a pasted link code or account
     number never reaches the FAQ log, not even in its normalised form.
     """
     question = redact(text[: turn.deps.limits.max_match_chars])
     result = turn.deps.matcher.match(question)
-    turn.data.last_q = question
-    await turn.deps.helpdesk.faq_log.record(
-        chat_id=turn.chat_id,
-        kind=result.decision,
-        intent=result.intent,
-        text=question,
-        normalized=result.normalized,
-        tx=turn.tx,
-    )
+    await _log(turn, question, result.decision, result.intent, result.normalized)
     if result.decision == "answer" and result.intent:
         await answer(turn, result.intent, asked=True)
-        return True
+        return "answer"
     if result.decision == "clarify" and result.candidates:
         kb = turn.deps.kb
         buttons = [topic_button(kb, c) for c in result.candidates if c in kb.ids]
         turn.say(texts.CLARIFY, rows([*buttons, OTHER_QUESTION]))
-        return True
+        return "clarify"
     if turn.state is State.IDLE:
         turn.say(texts.FALLBACK, topic_buttons(turn.deps.kb) + ((CONTACT,),))
-    return False
+    return "fallback"
 
 
 async def answer(turn: Turn, intent_id: str, asked: bool = False) -> None:
@@ -79,6 +94,7 @@ async def answer(turn: Turn, intent_id: str, asked: bool = False) -> None:
     buttons = [b for b in (action_button(kb, a) for a in intent.actions) if b]
     if not asked:
         turn.data.last_q = f"[{intent.title}]"
+    turn.data.last_intent = intent_id
     if turn.customer is not None and intent_id in PERSONAL_INTENTS:
         personal, blocked = await not_cancellable_text(turn)
         if personal:

@@ -38,6 +38,7 @@ class State(StrEnum):
     CONFIRM = "confirm"
     INQUIRY_MESSAGE = "inquiry_message"
     INQUIRY_ATTACH = "inquiry_attach"
+    WITHDRAW = "withdraw"
 
 
 Form = tuple[State, ...]

@@ -13,7 +13,7 @@ from bot.dialogue.inputs import required_text
 from bot.dialogue.services import blocked_context
 from bot.dialogue.turn import Turn
 from core.errors import NotFound
-from core.models import Attachment, RefundAccount
+from core.models import Attachment, InquiryRefund, RefundAccount
 from core.usecases import InquiryFiling
 
 INQUIRY_FORMS: dict[str, Form] = {
@@ -30,12 +30,21 @@ async def start_inquiry(turn: Turn, topic: str) -> Outcome:
         turn.say(texts.NOT_LINKED)
         return Stay()
     data = turn.data
+    refund = None
     if topic == "other_name_account" and turn.state is State.HOLDER:
         service_id = data.service
         masked = RefundAccount(bank="", number=data.account or "", holder="").masked_number
         context = texts.inquiry_context_other_name(
             str(service_id), data.bank or "", masked, data.typed_holder or "", turn.customer.name
         )
+        # What they filled in goes with the inquiry, so the agent need not ask again; the
+        # account is encrypted with the inquiry like a request's.
+        account = None
+        if data.account:
+            holder = data.typed_holder or ""
+            account = RefundAccount(bank=data.bank or "", number=data.account, holder=holder)
+        refund = InquiryRefund(reason=data.reason, message=data.message, account=account)
+        turn.say(texts.OTHER_NAME_NOT_FILED)
     else:
         topic, service_id = "not_eligible", None
         context = await blocked_context(turn)
@@ -43,7 +52,9 @@ async def start_inquiry(turn: Turn, topic: str) -> Outcome:
     turn.reset()
     turn.data.flow = secrets.token_urlsafe(6)
     turn.data.customer = customer_id
-    turn.data.inquiry = InquiryDraft(topic=topic, service=service_id, context=context)
+    turn.data.inquiry = InquiryDraft(
+        topic=topic, service=service_id, context=context, refund=refund
+    )
     return GoTo(INQUIRY_FORMS[topic][0])
 
 
@@ -117,6 +128,7 @@ async def file_inquiry(turn: Turn, attachments: list[Attachment]) -> Outcome:
                 channel=turn.deps.channel,
                 chat_id=turn.chat_id,
                 submission_key=f"{turn.chat_id}:{flow}",
+                refund=draft.refund,
             ),
             tx=turn.tx,
         )

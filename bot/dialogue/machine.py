@@ -6,7 +6,7 @@ from __future__ import annotations
 from itertools import pairwise
 
 from bot import texts
-from bot.dialogue import inquiry, refund
+from bot.dialogue import inquiry, refund, withdraw
 from bot.dialogue.events import Reply
 from bot.dialogue.flow import (
     Form,
@@ -25,14 +25,23 @@ from core.models import PaymentMethod
 
 REFUND_FORMS = refund.REFUND_FORMS
 INQUIRY_FORMS = inquiry.INQUIRY_FORMS
-FORMS: tuple[Form, ...] = (*REFUND_FORMS.values(), *INQUIRY_FORMS.values())
-STEPS: dict[State, Step] = {step.state: step for step in (*refund.STEPS, *inquiry.STEPS)}
+WITHDRAW_FORMS = withdraw.WITHDRAW_FORMS
+FORMS: tuple[Form, ...] = (
+    *REFUND_FORMS.values(),
+    *INQUIRY_FORMS.values(),
+    *WITHDRAW_FORMS.values(),
+)
+STEPS: dict[State, Step] = {
+    step.state: step for step in (*refund.STEPS, *inquiry.STEPS, *withdraw.STEPS)
+}
+STARTS = frozenset(form[0] for form in FORMS)
+"""Where a flow starts: reachable from any state (a new flow replaces the one in progress)."""
 assert {state for form in FORMS for state in form} == set(STEPS), "a form step without a Step"
 
 
 def _declared() -> dict[State, frozenset[State]]:
     moves: dict[State, set[State]] = {state: set() for state in State}
-    moves[State.IDLE].add(REFUND_FORMS[PaymentMethod.MYCASH][0])
+    moves[State.IDLE] |= STARTS
     for form in FORMS:
         for earlier, later in pairwise(form):
             moves[earlier].add(later)
@@ -43,10 +52,9 @@ def _declared() -> dict[State, frozenset[State]]:
 
 
 TRANSITIONS: dict[State, frozenset[State]] = _declared()
-"""Every move between states: the forms' next and back, the steps' exits, and the start of a
-request. Any state may also go to IDLE (stop, /cancel, expiry, filing), restart a request at
-CHOOSE_SERVICE (/refund) and start an inquiry ([고객센터에 문의 남기기]); those are not
-repeated on each line."""
+"""Every move between states: the start of each flow, the forms' next and back, and the steps'
+exits. Any state may also go to IDLE (stop, /cancel, expiry, filing) and start a flow (which
+replaces the one in progress); those are not repeated on each line."""
 
 FLOW_STATES = frozenset(STEPS)
 """States inside a flow (refund or inquiry), where /cancel and the back button mean something."""
@@ -54,7 +62,7 @@ FLOW_STATES = frozenset(STEPS)
 FREE_TEXT_STATES = frozenset(state for state, step in STEPS.items() if step.free_text)
 """Steps whose answer is typed text, so a typed sentence is an answer, not a question."""
 
-_ANYWHERE = frozenset({State.IDLE, State.CHOOSE_SERVICE, State.INQUIRY_MESSAGE})
+_ANYWHERE = STARTS | {State.IDLE}
 
 
 def allowed(source: State, target: State) -> bool:
@@ -122,10 +130,35 @@ async def unusable(turn: Turn, problem: str) -> None:
     turn.say(problem + "\n\n" + step_prompt.text, step_prompt.buttons)
 
 
+async def first_step(turn: Turn) -> None:
+    """처음으로: the first step of the form, keeping what was filled in."""
+    start = (await form_of(turn))[0]
+    if start is turn.state:
+        turn.replies.append(await prompt(turn))
+    else:
+        await move(turn, start)
+
+
 async def continue_flow(turn: Turn) -> None:
-    """After an aside (a question, a command) in a flow: the step's question again."""
+    """After an aside (a question, a command) in a flow: the step's question again.
+
+    A customer coming back after a pause is first told what is in progress.
+    """
     step_prompt = await prompt(turn)
-    turn.say(texts.CONTINUE_PROMPT + "\n\n" + step_prompt.text, step_prompt.buttons)
+    if not turn.returning:
+        header = texts.CONTINUE_PROMPT
+    elif turn.data.inquiry is not None:
+        header = texts.RESUME_INQUIRY
+    else:
+        header = texts.resume_notice(turn.data.service)
+    turn.say(header + "\n\n" + step_prompt.text, step_prompt.buttons)
+
+
+def resume_in_menu(turn: Turn, text: str | None = None) -> None:
+    """Make the last reply (a menu itself) the one live menu, with [이어서 작성하기] in it."""
+    last = turn.replies[-1]
+    resume = (turn.flow_button(texts.BTN_RESUME, "resume"),)
+    turn.replies[-1] = Reply(text or last.text, (*last.buttons, resume))
 
 
 async def stale(turn: Turn) -> None:
@@ -138,7 +171,12 @@ async def stale(turn: Turn) -> None:
 
 
 def stop(turn: Turn) -> None:
-    """Leave the flow; nothing is filed."""
-    writing_inquiry = turn.state in (State.INQUIRY_MESSAGE, State.INQUIRY_ATTACH)
+    """Leave the flow; nothing is filed (or withdrawn)."""
+    if turn.state is State.WITHDRAW:
+        said = texts.WITHDRAW_KEPT
+    elif turn.state in (State.INQUIRY_MESSAGE, State.INQUIRY_ATTACH):
+        said = texts.INQUIRY_STOPPED
+    else:
+        said = texts.STOPPED
     turn.reset()
-    turn.say(texts.INQUIRY_STOPPED if writing_inquiry else texts.STOPPED)
+    turn.say(said)

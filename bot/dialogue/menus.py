@@ -13,6 +13,8 @@ CONTACT = Button(texts.BTN_CONTACT, global_payload("contact"))
 HANDOFF = Button(texts.BTN_HANDOFF, global_payload("ho"))
 OTHER_QUESTION = Button(texts.BTN_OTHER_QUESTION, global_payload("topics"))
 NOT_LISTED = Button(texts.BTN_NOT_LISTED, global_payload("svc"))
+STATUS = Button(texts.BTN_STATUS, global_payload("status"))
+WITHDRAW = Button(texts.BTN_WITHDRAW, global_payload("wd"))
 
 
 def topic_button(kb: KnowledgeBase, intent_id: str) -> Button:

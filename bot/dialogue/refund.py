@@ -8,17 +8,25 @@ import secrets
 from bot import texts
 from bot.dialogue.events import Reply, rows
 from bot.dialogue.flow import Form, GoTo, Next, Outcome, Reprompt, State, Stay, Step
-from bot.dialogue.inputs import clean_message, required_text
+from bot.dialogue.inputs import (
+    bank_named,
+    clean_message,
+    label_in,
+    position,
+    required_text,
+    service_id_typed,
+    yes_word,
+)
 from bot.dialogue.inquiry import start_inquiry
 from bot.dialogue.menus import CONTACT, HANDOFF, NOT_LISTED
 from bot.dialogue.payloads import index
-from bot.dialogue.services import blocked_lines
+from bot.dialogue.services import blocked_lines, reason_text
 from bot.dialogue.turn import Turn
 from core.calendar import mycash_credit_window, today_kst
 from core.errors import AlreadyOpen, InvalidAccount, NotEligible, NotFound
 from core.models import PaymentMethod, Reason, RefundAccount, RefundRequest
 from core.policy import quote
-from core.usecases import Filing, normalize_account_number, same_holder
+from core.usecases import Filing, ServiceView, normalize_account_number, same_holder
 
 REFUND_FORMS: dict[PaymentMethod, Form] = {
     PaymentMethod.MYCASH: (
@@ -71,34 +79,40 @@ async def start_refund(turn: Turn) -> Outcome:
 
 
 class ChooseService(Step):
-    """Which eligible service to cancel."""
+    """Which eligible service to cancel: a button, its list number, or the service id typed."""
 
     state = State.CHOOSE_SERVICE
 
-    async def prompt(self, turn: Turn) -> Reply:
+    async def _offered(self, turn: Turn) -> list[tuple[int, ServiceView]]:
+        """(option index, view) of the listed services still eligible, in list order."""
         views = {v.service.id: v for v in await turn.services()}
+        offered = []
+        for option, service_id in enumerate(turn.data.options):
+            view = views.get(service_id)
+            if view is not None and view.eligibility.eligible:  # else the day ended meanwhile
+                offered.append((option, view))
+        return offered
+
+    async def prompt(self, turn: Turn) -> Reply:
         lines = [texts.CHOOSE_SERVICE]
         buttons = []
-        for position, service_id in enumerate(turn.data.options):
-            view = views.get(service_id)
-            if view is None or not view.eligibility.eligible:
-                continue  # e.g. the day ended while the list was open
+        for option, view in await self._offered(turn):
             total = quote(view.service).total
-            lines.append("• " + texts.eligible_line(service_id, total, view.eligibility.last_day))
-            buttons.append(
-                turn.flow_button(texts.service_button(service_id, total), "svc", position)
-            )
+            last_day = view.eligibility.last_day
+            lines.append("• " + texts.eligible_line(view.service.id, total, last_day, turn.today))
+            label = texts.service_button(view.service.id, total)
+            buttons.append(turn.flow_button(label, "svc", option))
         layout = rows(buttons)
-        if any(not v.eligibility.eligible for v in views.values()):
+        if any(not v.eligibility.eligible for v in await turn.services()):
             layout += ((NOT_LISTED,),)
         return Reply("\n".join(lines), (*layout, turn.nav(back=False)))
 
     async def on_press(self, turn: Turn, action: str, arg: str) -> Outcome | None:
-        position = index(arg, len(turn.data.options)) if action == "svc" else None
-        if position is None:
+        option = index(arg, len(turn.data.options)) if action == "svc" else None
+        if option is None:
             return None
         data = turn.data
-        data.service = data.options[position]
+        data.service = data.options[option]
         data.bank = data.account = data.holder = data.typed_holder = None
         view = await turn.service()
         if view is None or not view.eligibility.eligible:
@@ -106,6 +120,25 @@ class ChooseService(Step):
             turn.say(texts.NO_LONGER_ELIGIBLE)
             return await start_refund(turn)
         return Next()
+
+    async def on_text(self, turn: Turn, text: str) -> Outcome | None:
+        offered = await self._offered(turn)
+        listed = position(text, len(offered))
+        if listed is not None:
+            return await self.on_press(turn, "svc", str(offered[listed][0]))
+        digits = service_id_typed(text)
+        if digits is None:
+            return None
+        for option, view in offered:
+            if view.service.id.endswith(digits) and service_id_typed(view.service.id) == digits:
+                return await self.on_press(turn, "svc", str(option))
+        for view in await turn.services():
+            if service_id_typed(view.service.id) == digits:
+                # Theirs, but not cancellable: say why (day 8, SMS sent, open request).
+                turn.say(texts.service_not_offered(reason_text(view.eligibility)))
+                turn.replies.append(await self.prompt(turn))
+                return Stay()
+        return Reprompt(texts.UNKNOWN_SERVICE)
 
 
 class Breakdown(Step):
@@ -123,11 +156,15 @@ class Breakdown(Step):
             service.sms_charge,
             destination(service.payment_method),
             view.eligibility.last_day,
+            turn.today,
         )
         return Reply(text, ((turn.flow_button(texts.BTN_NEXT, "next"),), turn.nav()))
 
     async def on_press(self, turn: Turn, action: str, arg: str) -> Outcome | None:
         return Next() if action == "next" else None
+
+    async def on_text(self, turn: Turn, text: str) -> Outcome | None:
+        return Next() if yes_word(text) else None
 
 
 class ReasonStep(Step):
@@ -140,11 +177,17 @@ class ReasonStep(Step):
         return Reply(texts.ASK_REASON, (*rows(reasons, 2), turn.nav()))
 
     async def on_press(self, turn: Turn, action: str, arg: str) -> Outcome | None:
-        position = index(arg, len(REASONS)) if action == "reason" else None
-        if position is None:
+        chosen = index(arg, len(REASONS)) if action == "reason" else None
+        if chosen is None:
             return None
-        turn.data.reason = REASONS[position]
+        turn.data.reason = REASONS[chosen]
         return Next()
+
+    async def on_text(self, turn: Turn, text: str) -> Outcome | None:
+        labels = [r.value for r in REASONS]
+        chosen = position(text, len(REASONS))
+        chosen = chosen if chosen is not None else label_in(text, labels)
+        return await self.on_press(turn, "reason", str(chosen)) if chosen is not None else None
 
 
 class Message(Step):
@@ -176,18 +219,22 @@ class Bank(Step):
         return Reply(texts.ASK_BANK, (*rows(banks, 3), turn.nav()))
 
     async def on_press(self, turn: Turn, action: str, arg: str) -> Outcome | None:
-        position = index(arg, len(texts.BANKS)) if action == "bank" else None
-        if position is None:
+        chosen = index(arg, len(texts.BANKS)) if action == "bank" else None
+        if chosen is None:
             return None
-        turn.data.bank = texts.BANKS[position]
+        turn.data.bank = texts.BANKS[chosen]
         return Next()
 
     async def on_text(self, turn: Turn, text: str) -> Outcome | None:
-        bank = clean_message(text).replace("\n", " ")
+        typed = clean_message(text).replace("\n", " ")
         # Digits mean an account number typed with the bank ("신한 110…"): the bank field is
         # neither masked nor encrypted, so the number must go to its own step.
-        if not 2 <= len(bank) <= 20 or any(ch.isdigit() for ch in bank):
+        if any(ch.isdigit() for ch in typed):
             return Reprompt(texts.BANK_INVALID)
+        chosen = position(typed, len(texts.BANKS))
+        bank = texts.BANKS[chosen] if chosen is not None else bank_named(typed)
+        if bank is None:
+            return Reprompt(texts.BANK_UNKNOWN)
         turn.data.bank = bank
         return Next()
 
@@ -232,6 +279,9 @@ class Holder(Step):
     async def on_text(self, turn: Turn, text: str) -> Outcome | None:
         holder = clean_message(text).replace("\n", " ")
         assert turn.customer is not None
+        if sum(ch.isdigit() for ch in holder) >= 3:
+            # A number is not a name (and must not be kept as one): ask for the name again.
+            return Reprompt(texts.HOLDER_LOOKS_LIKE_NUMBER)
         if same_holder(holder, turn.customer.name):
             turn.data.holder = holder
             return Next()
@@ -276,6 +326,9 @@ class Confirm(Step):
             destination(service.payment_method),
         )
         return Reply(text, ((turn.flow_button(texts.BTN_CONFIRM, "confirm"),), turn.nav()))
+
+    async def on_text(self, turn: Turn, text: str) -> Outcome | None:
+        return await self.on_press(turn, "confirm", "") if yes_word(text) else None
 
     async def on_press(self, turn: Turn, action: str, arg: str) -> Outcome | None:
         if action != "confirm":

@@ -1,5 +1,12 @@
-"""Where an input goes: a command, a button (global or a step's), a stop word, a typed button
-label, small talk, a link code, a request to start, a question for the FAQ, or the step's answer."""
+"""Where an input goes: a command, a button (global or a step's), a navigation or stop word, a
+typed button label, small talk, a link code, a request to start, a question for the FAQ, or the
+current step's answer.
+
+Inside a flow, one menu is live at a time: an aside (an answer, /help, /status) is said without
+its buttons and the step asks again with its own; an aside that is a menu itself (a clarifying
+question, the topic list) carries [이어서 작성하기] instead of the step's buttons. Starting a new
+flow over a filled-in form asks first.
+"""
 
 from __future__ import annotations
 
@@ -8,14 +15,16 @@ from collections.abc import Awaitable, Callable
 
 from bot import texts
 from bot.dialogue import account, faq, machine
-from bot.dialogue.events import Event, Press, Upload
+from bot.dialogue.events import Event, Opened, Press, Reply, Upload
 from bot.dialogue.flow import Outcome, State
+from bot.dialogue.inputs import looks_like_question, nav_word
 from bot.dialogue.inquiry import on_upload, start_inquiry
 from bot.dialogue.menus import HANDOFF, topic_buttons
 from bot.dialogue.payloads import FlowPayload, GlobalPayload, parse
 from bot.dialogue.refund import start_refund
 from bot.dialogue.services import my_services
 from bot.dialogue.turn import Turn
+from bot.dialogue.withdraw import start_withdraw
 from core.text import squash
 
 _STOP_WORDS = ("그만", "중단", "멈춰", "stop")
@@ -26,6 +35,10 @@ _START_REFUND = re.compile(
     r"(환불|취소|해지)\s*(신청|접수|진행)\s*(할래|할게|하고\s*싶|해\s*주|하겠|부탁|ㄱ|요$|$)"
     r"|^(환불|취소|해지)\s*(해\s*주세요|해줘|할래요|할게요)$"
 )
+_THUMBS = {"👍": "1", "👎": "0"}
+_HELD_STATES = frozenset({State.MESSAGE, State.INQUIRY_MESSAGE})
+"""Free-text steps whose answer could read like a question (a message, not a bank name)."""
+_SKIN_TONES = re.compile("[\U0001f3fb-\U0001f3ff\ufe0f]")
 
 
 async def dispatch(turn: Turn, event: Event) -> None:
@@ -34,6 +47,10 @@ async def dispatch(turn: Turn, event: Event) -> None:
         await on_press(turn, event.payload)
     elif isinstance(event, Upload):
         if await _apply(turn, await on_upload(turn, event)) is None and _in_flow(turn):
+            await machine.continue_flow(turn)
+    elif isinstance(event, Opened):
+        if _in_flow(turn):
+            turn.returning = True
             await machine.continue_flow(turn)
     else:
         await on_text(turn, event.text.strip())
@@ -47,6 +64,11 @@ async def _apply(turn: Turn, outcome: Outcome | None) -> Outcome | None:
     if outcome is not None:
         await machine.apply(turn, outcome)
     return outcome
+
+
+def _without_buttons(turn: Turn, since: int) -> None:
+    """Say the replies from `since` on without their buttons (the step's menu follows)."""
+    turn.replies[since:] = [Reply(r.text) for r in turn.replies[since:]]
 
 
 # Text ----------------------------------------------------------------------------------------
@@ -63,19 +85,25 @@ def is_stop_phrase(text: str, state: State) -> bool:
 
 def pressed_label(turn: Turn, text: str) -> str | None:
     """The payload of the last shown button whose label was typed (customers type what they
-    see), without rendering anything again."""
+    see; KakaoTalk's quick replies arrive this way), or of 👍/👎 under an answer."""
     typed = squash(text)
     if not typed:
         return None
+    thumb = _THUMBS.get(_SKIN_TONES.sub("", text.strip()))
     found = None
     for payload, label in turn.data.shown.items():
-        if squash(label) == typed:
+        parsed = parse(payload)
+        is_vote = isinstance(parsed, GlobalPayload) and parsed.action == "fb"
+        if squash(label) == typed or (thumb and is_vote and payload.endswith(f":{thumb}")):
             found = payload  # the latest of equal labels: shown is in display order
     return found
 
 
 async def on_text(turn: Turn, text: str) -> None:
-    """Typed text: a command, a stop word, a button label, or what the state makes of it."""
+    """Typed text: a command, a stop or navigation word, a label, or what the state makes of it."""
+    if not text:
+        await _blank(turn)
+        return
     if text.startswith("/"):
         await on_command(turn, text)
         return
@@ -86,16 +114,72 @@ async def on_text(turn: Turn, text: str) -> None:
     if payload is not None:
         await on_press(turn, payload)
         return
+    move = nav_word(text)
+    if move is not None:
+        await _navigate(turn, move)
+        return
     if turn.state is State.IDLE:
         await _idle_text(turn, text)
         return
+    await _step_text(turn, text)
+
+
+async def _blank(turn: Turn) -> None:
+    """An empty line: the step again (a step that needs text says so first)."""
+    if turn.state in machine.FREE_TEXT_STATES:
+        await _apply(turn, await machine.STEPS[turn.state].on_text(turn, ""))
+    elif _in_flow(turn):
+        turn.replies.append(await machine.prompt(turn))
+    else:
+        turn.say(texts.WHAT_CAN_I_DO, topic_buttons(turn.deps.kb, with_refund=True))
+
+
+async def _navigate(turn: Turn, move: str) -> None:
+    """뒤로 / 처음으로 / 다시, typed: what the buttons do, and never a strike."""
+    if not _in_flow(turn):
+        turn.say(texts.WHAT_CAN_I_DO, topic_buttons(turn.deps.kb, with_refund=True))
+    elif move == "back":
+        await machine.back(turn)
+    elif move == "start":
+        await machine.first_step(turn)
+    else:
+        turn.data.strikes = 0
+        turn.replies.append(await machine.prompt(turn))
+
+
+async def _step_text(turn: Turn, text: str) -> None:
+    """Typed text at a step: its answer, or a question answered before the step asks again.
+
+    At a step that takes free text, a clear question about the policy is answered, not stored
+    as the reason, message, bank or holder.
+    """
     step = machine.STEPS[turn.state]
+    if step.free_text and looks_like_question(text):
+        mark = len(turn.replies)
+        if await faq.answer_if_confident(turn, text):
+            _without_buttons(turn, mark)
+            turn.say(texts.QUESTION_ANSWERED_IN_FLOW)
+            await machine.continue_flow(turn)
+            return
+        if turn.state in _HELD_STATES:
+            # A question no FAQ answers, where a message is expected: ask before keeping it.
+            turn.data.held = text
+            keep = turn.flow_button(texts.BTN_KEEP_TEXT, "keep_text")
+            retype = turn.flow_button(texts.BTN_RETYPE, "resume")
+            turn.say(texts.HELD_QUESTION, ((keep,), (retype,), turn.nav()))
+            return
     outcome = await step.on_text(turn, text)
     if outcome is not None:
         await machine.apply(turn, outcome)
-    elif await faq.answer_question(turn, text):
+        return
+    mark = len(turn.replies)
+    decision = await faq.answer_question(turn, text)
+    if decision == "answer":
         # Buttons were expected: a question still gets its answer, then the step again.
+        _without_buttons(turn, mark)
         await machine.continue_flow(turn)
+    elif decision == "clarify":
+        machine.resume_in_menu(turn, texts.CLARIFY_IN_FLOW)
     else:
         await machine.unusable(turn, texts.NOT_UNDERSTOOD)
 
@@ -123,9 +207,8 @@ async def on_command(turn: Turn, text: str) -> None:
     head, _, rest = text.partition(" ")
     command = head[1:].split("@", 1)[0].casefold()
     argument = rest.strip()
-    in_flow = _in_flow(turn)
     if command in ("cancel", "stop"):
-        if in_flow:
+        if _in_flow(turn):
             machine.stop(turn)
         else:
             turn.say(texts.NOTHING_TO_CANCEL, topic_buttons(turn.deps.kb))
@@ -134,13 +217,16 @@ async def on_command(turn: Turn, text: str) -> None:
     elif command == "link":
         turn.say(texts.LINK_USAGE)
     elif command == "refund":
-        await _apply(turn, await start_refund(turn))
+        await on_global(turn, GlobalPayload("refund", ()))
     elif command == "unlink":
         await account.unlink(turn)
+    elif _in_flow(turn):
+        mark = len(turn.replies)
+        await _informational(turn, command)
+        _without_buttons(turn, mark)
+        await machine.continue_flow(turn)
     else:
         await _informational(turn, command)
-        if in_flow:
-            await machine.continue_flow(turn)
 
 
 async def _informational(turn: Turn, command: str) -> None:
@@ -177,6 +263,7 @@ async def on_press(turn: Turn, payload: str) -> None:
 
 async def on_step(turn: Turn, action: str, arg: str) -> None:
     """A button of the current step (or the moves every step has)."""
+    pending, held = turn.pending, turn.held
     if action == "stop":
         machine.stop(turn)
     elif action == "resume":
@@ -184,6 +271,11 @@ async def on_step(turn: Turn, action: str, arg: str) -> None:
         turn.replies.append(await machine.prompt(turn))
     elif action == "back":
         await machine.back(turn)
+    elif action == "keep_text" and held is not None and turn.state in _HELD_STATES:
+        await _apply(turn, await machine.STEPS[turn.state].on_text(turn, held))
+    elif action == "discard" and pending in _STARTS_FLOW:
+        turn.reset()
+        await _apply(turn, await GLOBAL_ACTIONS[pending](turn, GlobalPayload(pending, ())))
     elif await _apply(turn, await machine.STEPS[turn.state].on_press(turn, action, arg)) is None:
         await machine.stale(turn)
 
@@ -197,6 +289,10 @@ async def _refund(turn: Turn, p: GlobalPayload) -> Outcome | None:
 
 async def _handoff(turn: Turn, p: GlobalPayload) -> Outcome | None:
     return await start_inquiry(turn, topic="not_eligible")
+
+
+async def _withdraw(turn: Turn, p: GlobalPayload) -> Outcome | None:
+    return await start_withdraw(turn)
 
 
 async def _faq(turn: Turn, p: GlobalPayload) -> Outcome | None:
@@ -214,6 +310,11 @@ async def _services(turn: Turn, p: GlobalPayload) -> Outcome | None:
     return None
 
 
+async def _status(turn: Turn, p: GlobalPayload) -> Outcome | None:
+    await account.status(turn)
+    return None
+
+
 async def _contact(turn: Turn, p: GlobalPayload) -> Outcome | None:
     turn.say(texts.CONTACT, ((HANDOFF,),) if turn.customer is not None else ())
     return None
@@ -227,16 +328,20 @@ async def _topics(turn: Turn, p: GlobalPayload) -> Outcome | None:
 GLOBAL_ACTIONS: dict[str, GlobalAction] = {
     "refund": _refund,
     "ho": _handoff,
+    "wd": _withdraw,
     "faq": _faq,
     "fb": _feedback,
     "svc": _services,
+    "status": _status,
     "contact": _contact,
     "topics": _topics,
 }
-"""Buttons that work in every state. The first two start a flow; the others are asides, after
-which a flow in progress asks its question again."""
+"""Buttons that work in every state. Some start a flow; the others are asides, after which a
+flow in progress asks its question again."""
 
-_STARTS_FLOW = frozenset({"refund", "ho"})
+_STARTS_FLOW = frozenset({"refund", "ho", "wd"})
+_MENUS = frozenset({"contact", "topics", "svc", "status"})
+"""Asides that are menus themselves: in a flow they offer [이어서 작성하기] instead of the step."""
 
 
 async def on_global(turn: Turn, payload: GlobalPayload) -> None:
@@ -247,8 +352,21 @@ async def on_global(turn: Turn, payload: GlobalPayload) -> None:
         await machine.stale(turn)
         return
     in_flow = _in_flow(turn)
+    if in_flow and payload.action in _STARTS_FLOW and turn.data.filled_in():
+        # A new flow would throw the filled-in form away: ask first.
+        turn.data.pending = payload.action
+        keep = turn.flow_button(texts.BTN_RESUME, "resume")
+        discard = turn.flow_button(texts.BTN_DISCARD, "discard")
+        turn.say(texts.DISCARD_QUESTION, ((discard,), (keep,)))
+        return
+    mark = len(turn.replies)
     await _apply(turn, await handler(turn, payload))
-    if in_flow and payload.action not in _STARTS_FLOW:
+    if not in_flow or payload.action in _STARTS_FLOW:
+        return
+    if payload.action in _MENUS:
+        machine.resume_in_menu(turn)
+    else:
+        _without_buttons(turn, mark)
         await machine.continue_flow(turn)
 
 

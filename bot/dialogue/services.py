@@ -71,7 +71,10 @@ async def my_services(turn: Turn) -> None:
     lines = [texts.MY_SERVICES_HEADER]
     for view in eligible:
         total = quote(view.service).total
-        lines.append("• " + texts.eligible_line(view.service.id, total, view.eligibility.last_day))
+        lines.append(
+            "• "
+            + texts.eligible_line(view.service.id, total, view.eligibility.last_day, turn.today)
+        )
     lines += blocked_lines([v for v in views if not v.eligibility.eligible])
     buttons: list[Button] = []
     if eligible:

@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import timedelta
+from datetime import date, timedelta
 
 from bot import texts
 from bot.dialogue.data import ConversationData
 from bot.dialogue.events import Button, Reply, Rows
 from bot.dialogue.flow import State
 from bot.dialogue.payloads import flow_payload
+from core.calendar import today_kst
 from core.models import Customer
 from core.storage import Tx
 from core.usecases import Helpdesk, ServiceView
@@ -27,6 +28,8 @@ class DialogueLimits:
     max_match_chars: int = 300
     transcript_turns: int = 10
     save_attempts: int = 5
+    resume_after: timedelta = timedelta(minutes=10)
+    """A customer silent this long in a flow is greeted as coming back to it."""
 
 
 @dataclass(frozen=True)
@@ -51,7 +54,18 @@ class Turn:
     tx: Tx
     deps: Deps
     replies: list[Reply] = field(default_factory=list)
+    returning: bool = False
+    """The customer comes back to this flow after a pause (or a new session)."""
+    pending: str | None = None
+    """The flow this turn may start over a filled-in form (asked for in the previous turn)."""
+    held: str | None = None
+    """Question-like text the previous turn asked about keeping as the message."""
     _views: list[ServiceView] | None = None
+
+    @property
+    def today(self) -> date:
+        """Today's date in Seoul, from the injected clock."""
+        return today_kst(self.deps.helpdesk.clock)
 
     def say(self, text: str, buttons: Rows = ()) -> None:
         """Queue a reply."""

@@ -56,8 +56,8 @@ def test_the_demo_customer_covers_every_path(tmp_path: Path):
     out = chat.stdout
     assert "SMS-1002 · 61,000원" in out  # eligible bank transfer
     assert "SMS-1003: 발급 후 8일째" in out  # day 8
-    assert "SMS-1004: SMS 3건 발송" in out  # SMS used
-    assert "SMS-1005: 이미 취소/환불 신청이 접수되어 있음" in out  # open request
+    assert "SMS-1004: SMS를 3건 보내셨어요" in out  # SMS used
+    assert "SMS-1005: 이미 취소/환불 신청이 접수되어 있어요" in out  # open request
 
 
 def test_nonsense_and_quit_end_cleanly_without_a_traceback(tmp_path: Path):

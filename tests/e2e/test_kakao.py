@@ -412,10 +412,8 @@ def test_without_a_secret_the_server_does_not_start_and_it_listens_on_loopback_b
 
 # the engine contract these quick replies rely on ----------------------------------------------
 #
-# A quick reply sends its button's full label as text. Inside a refund flow today's engine
-# already takes a typed label as the press; the redesigned engine takes any text equal to a
-# label of the buttons it last showed that chat as that press, the idle menu included. These
-# tests document that contract (they fail against the engine before the redesign).
+# A quick reply sends its button's full label as text. The engine takes any text equal to a
+# label of the buttons it last showed that chat as that press, the idle menu included.
 
 
 @pytest.mark.parametrize(
@@ -423,7 +421,7 @@ def test_without_a_secret_the_server_does_not_start_and_it_listens_on_loopback_b
     [
         (texts.BTN_START_REFUND, "취소/환불할 서비스를 선택해 주세요"),
         (texts.BTN_HELPFUL, texts.THANKS_HELPFUL),
-        (texts.BTN_CONTACT, "고객센터(1:1문의게시판)로 문의해 주세요"),
+        (texts.BTN_CONTACT, texts.CONTACT.split("\n", 1)[0]),
     ],
     ids=["start-refund", "helpful", "contact"],
 )

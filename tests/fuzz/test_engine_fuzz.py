@@ -14,7 +14,11 @@ minutes). After every turn:
 - no reply shows an account number the customer typed (10 or more digits);
 - a request is filed only on a confirm (a pressed `:confirm` payload or the typed confirm
   label), once per confirm button, for the customer the chat was linked to at that moment and a
-  service that customer owns; at most one open request per service.
+  service that customer owns; at most one open request per service;
+- a question typed at a free-text step is answered or held, never stored as the message, bank,
+  account, holder or inquiry message;
+- withdrawn requests never reach the review queue (a request with a withdrawal in its trail is
+  `withdrawn`, withdrawn by its customer, and never `submitted`).
 
 Bugs the fuzzer found are fixed; their reproductions are regression tests at the bottom of this
 file.
@@ -46,11 +50,11 @@ from bot import texts
 from bot.app import assemble
 from bot.dialogue import Button, DialogueLimits, Engine, Event, Press, Reply, TextInput, Upload
 from bot.dialogue.flow import State
-from bot.dialogue.inputs import clean_message
+from bot.dialogue.inputs import clean_message, looks_like_question
 from bot.telegram import merge_replies, split_text
 from core.errors import IllegalTransition
 from core.models import RefundRequest, RequestStatus
-from core.storage import Database
+from core.storage import ConversationRecord, Database
 from core.text import squash
 from core.usecases import Helpdesk, same_holder
 
@@ -318,7 +322,12 @@ OUTCOMES = {
     "no longer eligible at confirm": texts.NO_LONGER_ELIGIBLE,
     "holder mismatch": texts.HOLDER_MISMATCH.split("\n", 1)[0],
     "three strikes": texts.LADDER.split("\n", 1)[0],
+    "request withdrawn": "신청을 철회했어요",
+    "question held at a text step": texts.HELD_QUESTION.split("\n", 1)[0],
+    "asked before discarding a form": texts.DISCARD_QUESTION.split("\n", 1)[0],
 }
+FORM_FIELDS = ("message", "bank", "account", "holder")
+FREE_TEXT = {State.MESSAGE, State.BANK, State.ACCOUNT, State.HOLDER, State.INQUIRY_MESSAGE}
 
 
 def check_replies(replies: list[Reply], where: str) -> None:
@@ -432,6 +441,8 @@ class Harness:
         replies = self.run(self.engine.handle(chat, event))
 
         check_replies(replies, where)
+        if isinstance(event, TextInput) and looks_like_question(event.text):
+            self._check_question_not_stored(chat, event.text, record, where)
         for reply in replies:
             for number in self.typed_numbers:
                 assert number not in reply.text, (
@@ -459,6 +470,22 @@ class Harness:
                 note(f"outcome: {outcome}")
         return replies
 
+    def _check_question_not_stored(
+        self, chat: str, text: str, before: ConversationRecord, where: str
+    ) -> None:
+        """A question typed at a free-text step is answered or held, never stored as input."""
+        if State(before.state) not in FREE_TEXT:
+            return
+        typed = clean_message(text)
+        after = self.run(self.helpdesk.conversations.load(chat)).data
+        inquiry_before = (before.data.get("inquiry") or {}).get("message")
+        inquiry_after = (after.get("inquiry") or {}).get("message")
+        for name, old, new in [
+            *((f, before.data.get(f), after.get(f)) for f in FORM_FIELDS),
+            ("inquiry message", inquiry_before, inquiry_after),
+        ]:
+            assert not (new != old and new == typed), f"{where}: question stored as {name}"
+
     def check_database(self) -> None:
         """Properties of everything filed so far."""
         requests = self.requests()
@@ -470,6 +497,14 @@ class Harness:
         open_per_service = Counter(r.service_id for r in requests if r.status in OPEN)
         assert all(n <= 1 for n in open_per_service.values()), open_per_service
         for request in requests:
+            _, trail = self.run(self.helpdesk.requests.show(request.number))
+            withdrawn = [e for e in trail if e.action == "withdrawn"]
+            # Withdrawn requests never reach the review queue, and only their customer does it.
+            if withdrawn:
+                assert request.status is RequestStatus.WITHDRAWN, (request, trail)
+                assert all(e.actor.startswith("customer:") for e in withdrawn), trail
+            if request.status is RequestStatus.SUBMITTED:
+                assert not withdrawn, (request, trail)
             assert OWNER[request.service_id] == request.customer_id, request
             assert request.message.strip() and len(request.message) <= MESSAGE_LIMIT, request
             if request.account is not None:
@@ -547,6 +582,11 @@ class EngineMachine(RuleBasedStateMachine):
     @rule(chat=st.sampled_from(CHATS), payload=garbage_payloads)
     def press_garbage(self, chat: str, payload: str) -> None:
         self._turn(chat, Press(payload))
+
+    @rule(chat=st.sampled_from(CHATS), action=st.sampled_from(["status", "wd", "refund", "ho"]))
+    def press_a_menu_button(self, chat: str, action: str) -> None:
+        """[신청 현황 보기], [신청 철회하기] and the buttons that start a flow, from anywhere."""
+        self._turn(chat, Press(f"g:{action}"))
 
     @precondition(
         lambda self: any(b.payload.startswith("f:") for c in CHATS for b in self.shown[c])
@@ -734,13 +774,16 @@ def test_arbitrary_text_gets_a_sane_reply_when_idle_and_at_the_message_step() ->
             if h.state("fz:a") is not State.MESSAGE:
                 _walk_to_message_step(h, "fz:a")
             h.turn("fz:a", TextInput(text))
-            # Taken exactly when it has 1..1,000 characters once control characters are gone.
+            # Taken exactly when it has 1..1,000 characters once control characters are gone,
+            # unless it reads as a question: a question is answered or held, never stored.
             fits = 0 < len(clean_message(text)) <= MESSAGE_LIMIT
+            question = looks_like_question(text)
             state = h.state("fz:a")
             if state is State.CONFIRM:
                 assert fits, f"a message of {len(clean_message(text))} characters was taken"
+                assert not question, "a question was taken as the message"
             elif state is State.MESSAGE:
-                assert not fits, "a fitting message was refused"
+                assert not fits or question, "a fitting message was refused"
             h.check_database()
 
         check()

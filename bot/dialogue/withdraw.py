@@ -1,0 +1,108 @@
+"""Withdrawing a filed request: the customer names it (or it is the only one) and confirms.
+
+Only a request still waiting for review (`submitted`) can be withdrawn in the chat; an approved
+one is already being paid out and goes to the customer centre.
+"""
+
+from __future__ import annotations
+
+import secrets
+
+from bot import texts
+from bot.dialogue.events import Reply, rows
+from bot.dialogue.flow import Form, GoTo, Outcome, State, Stay, Step
+from bot.dialogue.inputs import position, yes_word
+from bot.dialogue.menus import HANDOFF, START_REFUND
+from bot.dialogue.payloads import index
+from bot.dialogue.turn import Turn
+from core.errors import IllegalTransition, NotFound
+from core.models import RequestStatus
+from core.policy import check_eligibility
+
+WITHDRAW_FORMS: dict[str, Form] = {"withdraw": (State.WITHDRAW,)}
+"""One step: which request (when there are several) and the confirmation, together."""
+
+
+async def start_withdraw(turn: Turn) -> Outcome:
+    """Offer the customer's submitted requests for withdrawal, or say why there are none."""
+    if turn.customer is None:
+        turn.reset()
+        turn.say(texts.NOT_LINKED)
+        return Stay()
+    requests = await turn.deps.helpdesk.requests.list(customer_id=turn.customer.id, tx=turn.tx)
+    submitted = [r.number for r in requests if r.status is RequestStatus.SUBMITTED]
+    customer_id = turn.customer.id
+    turn.reset()
+    if not submitted:
+        approved = [r.number for r in requests if r.status is RequestStatus.APPROVED]
+        if approved:
+            turn.say(texts.cannot_withdraw_approved(approved[-1]), ((HANDOFF,),))
+        else:
+            turn.say(texts.NOTHING_TO_WITHDRAW)
+        return Stay()
+    turn.data.flow = secrets.token_urlsafe(6)
+    turn.data.customer = customer_id
+    turn.data.options = submitted
+    return GoTo(State.WITHDRAW)
+
+
+class Withdraw(Step):
+    """[R-… 철회하기] for each submitted request (one: the question and one button)."""
+
+    state = State.WITHDRAW
+
+    async def prompt(self, turn: Turn) -> Reply:
+        numbers = turn.data.options
+        keep = turn.flow_button(texts.BTN_KEEP, "stop")
+        if len(numbers) == 1:
+            request = await turn.deps.helpdesk.requests.get(numbers[0], tx=turn.tx)
+            question = texts.withdraw_question(request.number, request.service_id, request.total)
+            confirm = turn.flow_button(texts.BTN_WITHDRAW, "wd", 0)
+            return Reply(question, ((confirm,), (keep,)))
+        buttons = [
+            turn.flow_button(texts.withdraw_button(number), "wd", i)
+            for i, number in enumerate(numbers)
+        ]
+        return Reply(texts.WITHDRAW_CHOOSE, (*rows(buttons), (keep,)))
+
+    async def on_press(self, turn: Turn, action: str, arg: str) -> Outcome | None:
+        chosen = index(arg, len(turn.data.options)) if action == "wd" else None
+        if chosen is None:
+            return None
+        assert turn.customer is not None
+        number = turn.data.options[chosen]
+        try:
+            request = await turn.deps.helpdesk.requests.withdraw(
+                number,
+                customer_id=turn.customer.id,
+                channel=turn.deps.channel,
+                chat_id=turn.chat_id,
+                tx=turn.tx,
+            )
+        except (IllegalTransition, NotFound):
+            # Decided by an agent while the question was open: start again from the facts.
+            turn.reset()
+            return await start_withdraw(turn)
+        turn.services_changed()
+        view = await turn.service(request.service_id)
+        refile = None
+        if view is not None:
+            verdict = check_eligibility(view.service, None, turn.today)
+            refile = texts.until(verdict.last_day, turn.today) if verdict.eligible else None
+        turn.reset()
+        turn.say(texts.withdrawn(number, refile), ((START_REFUND,),) if refile else ())
+        return Stay()
+
+    async def on_text(self, turn: Turn, text: str) -> Outcome | None:
+        numbers = turn.data.options
+        if len(numbers) == 1 and yes_word(text):
+            return await self.on_press(turn, "wd", "0")
+        chosen = position(text, len(numbers))
+        typed = "".join(text.split()).upper()
+        for i, number in enumerate(numbers):
+            if number in typed:
+                chosen = i
+        return await self.on_press(turn, "wd", str(chosen)) if chosen is not None else None
+
+
+STEPS: tuple[Step, ...] = (Withdraw(),)
