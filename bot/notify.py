@@ -36,7 +36,7 @@ from enum import StrEnum
 
 from bot import texts
 from bot.dialogue import Reply
-from bot.dialogue.menus import CONTACT
+from bot.dialogue.menus import CONTACT, START_REFUND
 from core.calendar import mycash_credit_window
 from core.models import OutboxItem
 from core.usecases import Helpdesk
@@ -64,10 +64,13 @@ def render(item: OutboxItem) -> Reply:
             texts.notify_approved_bank(number, total, str(p["bank"]), str(p["account_last4"]))
         )
     if item.kind == "request_rejected":
-        return Reply(
-            texts.notify_rejected(number, str(p.get("note") or "")),
-            ((CONTACT,),),
-        )
+        text = texts.notify_rejected(number, str(p.get("note") or ""))
+        refile = p.get("refile_until")
+        if isinstance(refile, str):
+            # Still inside the 7 days: the customer may file again (checked again on filing).
+            text += "\n" + texts.rejected_refile(texts.until_date(date.fromisoformat(refile)))
+            return Reply(text, ((START_REFUND,), (CONTACT,)))
+        return Reply(text, ((CONTACT,),))
     if item.kind == "request_refunded":
         return Reply(
             texts.notify_refunded(

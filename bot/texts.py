@@ -574,6 +574,11 @@ OTHER_NAME_NOT_FILED = (
 )
 
 
+def until_date(last_day: date) -> str:
+    """`12월 3일(목)까지`, for a notice read on a day nobody knows in advance."""
+    return f"{format_date_ko(last_day)}까지"
+
+
 def rejected_refile(until_text: str) -> str:
     """Added to a rejection notice while the service can still be filed again."""
     return f"이 서비스는 {until_text} 다시 신청하실 수 있어요."

@@ -113,6 +113,14 @@ class Outbox:
             (iso(now), error[:500], item_id, claim),
         )
 
+    async def reroute(self, item_id: int, chat_id: str, claim: str | None) -> None:
+        """Send a claimed notification to another chat instead (released for its channel)."""
+        await self._sql.execute(
+            "UPDATE outbox SET chat_id = ?, claimed_until = NULL, attempts = attempts - 1"
+            " WHERE id = ? AND claimed_until = ?",
+            (chat_id, item_id, claim),
+        )
+
     async def rows(self) -> list[dict[str, Any]]:
         """Every outbox row, oldest first (for operators and tests)."""
         return [dict(r) for r in await self._sql.all("SELECT * FROM outbox ORDER BY id")]

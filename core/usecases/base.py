@@ -66,3 +66,15 @@ def replayed(existing: Record | None, customer_id: str) -> Record | None:
     if existing.customer_id != customer_id:
         raise NotFound("that submission belongs to another customer")
     return existing
+
+
+async def customer_chat(tx: Tx, customer_id: str, preferred: str | None) -> str | None:
+    """The chat that should hear about a customer's case: `preferred` (the chat it came from)
+    while it is still linked to that customer, else their most recently linked chat, else None.
+
+    A chat that was unlinked, or relinked to someone else, never gets another customer's news.
+    """
+    if preferred is not None and await tx.links.customer_of(preferred) == customer_id:
+        return preferred
+    chats = await tx.links.chats_of(customer_id)
+    return chats[0] if chats else None

@@ -9,7 +9,7 @@ from core.calendar import to_kst
 from core.errors import IllegalTransition, InvalidInput, NotFound
 from core.models import Attachment, Inquiry, InquiryEvent, InquiryRefund
 from core.storage import Tx
-from core.usecases.base import UseCases, replayed
+from core.usecases.base import UseCases, customer_chat, replayed
 
 
 @dataclass(frozen=True)
@@ -93,13 +93,14 @@ class Inquiries(UseCases):
             inquiry = await self._open(tx, number, "answered")
             await tx.inquiries.update(number, "answered", answer.strip(), agent, now)
             await _trail(tx, number, now, agent, "answered")
-            if inquiry.chat_id:
-                await tx.outbox.enqueue(
-                    inquiry.chat_id,
-                    "inquiry_answer",
-                    {"number": number, "answer": answer.strip()},
-                    now,
-                )
+            chat_id = await customer_chat(tx, inquiry.customer_id, inquiry.chat_id)
+            if chat_id is not None:
+                payload = {
+                    "number": number,
+                    "answer": answer.strip(),
+                    "customer_id": inquiry.customer_id,
+                }
+                await tx.outbox.enqueue(chat_id, "inquiry_answer", payload, now)
             updated = await tx.inquiries.get(number)
         assert updated is not None
         return updated

@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 from core.models import OutboxItem
-from core.usecases.base import UseCases
+from core.storage import Tx
+from core.usecases.base import UseCases, customer_chat
 
 RETRY_HORIZON = timedelta(hours=1)
 """No retry is scheduled further ahead than this; a later one was written by a fast clock."""
@@ -22,7 +23,26 @@ class Notifications(UseCases):
         now = self.now()
         async with self.db.transaction() as tx:
             await tx.outbox.clamp_future(now + RETRY_HORIZON, now + lease)
-            return await tx.outbox.claim_due(chat_prefix, now, now + lease, limit, exact=exact)
+            items = await tx.outbox.claim_due(chat_prefix, now, now + lease, limit, exact=exact)
+            return [item for item in items if await self._still_theirs(tx, item, now)]
+
+    @staticmethod
+    async def _still_theirs(tx: Tx, item: OutboxItem, now: datetime) -> bool:
+        """Whether the chat is still the customer's; otherwise send the notice on to the
+        chat now linked to them (released for its channel) or give it up."""
+        customer_id = item.payload.get("customer_id")
+        if not isinstance(customer_id, str):
+            return True  # written before notices named their customer
+        target = await customer_chat(tx, customer_id, item.chat_id)
+        if target == item.chat_id:
+            return True
+        if target is None:
+            await tx.outbox.mark_failed(
+                item.id, "no chat linked to the customer", now, item.claimed_until
+            )
+        else:
+            await tx.outbox.reroute(item.id, target, item.claimed_until)
+        return False
 
     async def sent(self, item: OutboxItem) -> None:
         """Record that a notification was delivered (under the claim it was sent with)."""

@@ -29,7 +29,7 @@ from core.models import (
 from core.policy import check_eligibility, quote
 from core.storage import Tx
 from core.text import squash
-from core.usecases.base import UseCases, replayed
+from core.usecases.base import UseCases, customer_chat, replayed
 
 ACCOUNT_DIGITS_MIN = 10
 ACCOUNT_DIGITS_MAX = 16
@@ -291,13 +291,11 @@ async def _notify_customer(
 ) -> None:
     """Queue the customer's notification in the same transaction as the decision.
 
-    It goes to the chat the request was filed from; a request filed elsewhere (the web
-    console) goes to the customer's most recently linked chat, if any.
+    It goes to the chat the request was filed from while that chat is still linked to the
+    customer, else to their most recently linked chat (a request filed on the web, a chat that
+    unlinked); with no linked chat there is nobody to tell (the decision shows in /status).
     """
-    chat_id = request.chat_id
-    if chat_id is None:
-        chats = await tx.links.chats_of(request.customer_id)
-        chat_id = chats[0] if chats else None
+    chat_id = await customer_chat(tx, request.customer_id, request.chat_id)
     if chat_id is None:
         return
     account = request.account
@@ -312,5 +310,13 @@ async def _notify_customer(
         "account_last4": "".join(ch for ch in account.number if ch.isdigit())[-4:]
         if account
         else None,
+        "customer_id": request.customer_id,
     }
+    if status is RequestStatus.REJECTED:
+        # Rejected inside the 7 days: the customer may file again, and is told until when.
+        service = await tx.customers.get_service(request.service_id)
+        if service is not None:
+            verdict = check_eligibility(service, None, to_kst(now).date())
+            if verdict.eligible:
+                payload["refile_until"] = verdict.last_day.isoformat()
     await tx.outbox.enqueue(chat_id, f"request_{status.value}", payload, now)

@@ -87,6 +87,9 @@ async def bot(api: FakeBotAPI, tmp_path: Path) -> AsyncIterator[Bot]:
     await desk.customers.import_file(
         import_file([customer(f"c{i}", "홍길동", [service(f"S-{i}", issued)]) for i in range(5)])
     )
+    for i in range(5):  # each customer's chat is linked, as filing in the chat requires
+        code = await desk.linking.issue_code(f"c{i}")
+        await desk.linking.redeem(f"tg:{FIRST_CHAT + i}", code.code)
     channel = TelegramChannel(Settings(db=tmp_path / "delivery.db"))
     app = channel.build(TOKEN, api.base_url)
     try:

@@ -40,7 +40,14 @@ async def desk(tmp_path: Path):
     await db.close()
 
 
+async def link(helpdesk: Helpdesk, chat: str, customer_id: str = "hong01") -> None:
+    """Link the chat, as a customer filing in it has done."""
+    code = await helpdesk.linking.issue_code(customer_id)
+    await helpdesk.linking.redeem(chat, code.code)
+
+
 async def file_mycash(helpdesk: Helpdesk, chat: str = "tg:42") -> str:
+    await link(helpdesk, chat)
     request, _ = await helpdesk.requests.file(
         Filing(
             customer_id="hong01",
@@ -120,6 +127,7 @@ async def test_other_channels_do_not_claim_telegram_notifications(desk):
 
 
 async def test_a_bank_refund_notification_names_only_the_last_four_digits(desk):
+    await link(desk, "tg:42")
     request, _ = await desk.requests.file(
         Filing(
             customer_id="hong01",
@@ -163,6 +171,7 @@ async def test_a_request_filed_on_the_web_notifies_the_customers_linked_chat(des
 
 
 async def test_an_inquiry_answer_reaches_the_chat_it_came_from(desk):
+    await link(desk, "tg:9", "late03")
     inquiry, created = await desk.inquiries.file(
         InquiryFiling(
             customer_id="late03",
@@ -183,6 +192,49 @@ async def test_an_inquiry_answer_reaches_the_chat_it_came_from(desk):
     await OutboxDeliverer(desk, "tg:", inbox).deliver_due()
     [(chat, reply)] = inbox.sent
     assert chat == "tg:9" and "부분 환불 심사를 진행할게요." in reply.text
+
+
+async def test_a_decision_after_unlink_goes_to_the_chat_now_linked_never_the_old_one(desk):
+    number = await file_mycash(desk, chat="tg:42")
+    await desk.linking.unlink("tg:42")
+    await link(desk, "tg:43")  # the customer linked another chat since
+    await desk.requests.approve(number, "kim")
+    inbox = Inbox()
+    await OutboxDeliverer(desk, "tg:", inbox).deliver_due()
+    assert [chat for chat, _ in inbox.sent] == ["tg:43"]
+
+
+async def test_a_notice_waiting_when_the_chat_unlinks_is_not_sent_to_it(desk):
+    number = await file_mycash(desk, chat="tg:42")
+    await desk.requests.approve(number, "kim")  # queued for tg:42 while it was linked
+    await desk.linking.unlink("tg:42")
+    inbox = Inbox()
+    assert await OutboxDeliverer(desk, "tg:", inbox).deliver_due() == 0
+    [row] = await desk.notifications.rows()
+    assert row["failed_at"] is not None and inbox.sent == []
+    await link(desk, "tg:44")  # nobody left to tell: it is not delivered later either
+    assert await OutboxDeliverer(desk, "tg:", inbox).deliver_due() == 0
+
+
+async def test_a_notice_waiting_when_the_chat_relinks_elsewhere_goes_to_the_new_chat(desk):
+    number = await file_mycash(desk, chat="tg:42")
+    await desk.requests.approve(number, "kim")
+    await link(desk, "tg:42", "kim02")  # the chat now belongs to someone else
+    await link(desk, "console:hong")  # and the customer uses the terminal
+    inbox = Inbox()
+    assert await OutboxDeliverer(desk, "tg:", inbox).deliver_due() == 0
+    assert await OutboxDeliverer(desk, "console:hong", inbox, exact=True).deliver_due() == 1
+    assert [chat for chat, _ in inbox.sent] == ["console:hong"]
+
+
+async def test_a_rejection_inside_the_seven_days_offers_to_file_again(desk):
+    number = await file_mycash(desk)
+    await desk.requests.reject(number, "kim", "사유를 더 적어 주세요")
+    inbox = Inbox()
+    await OutboxDeliverer(desk, "tg:", inbox).deliver_due()
+    [(_, reply)] = inbox.sent
+    assert "다시 신청하실 수 있어요" in reply.text
+    assert "취소/환불 신청하기" in [b.label for b in reply.flat_buttons()]
 
 
 def test_similar_misses_are_grouped_and_counted():
