@@ -26,9 +26,17 @@ from bot.app import open_helpdesk
 from bot.settings import Settings
 from core.calendar import KST, system_clock, today_kst
 from core.errors import HelpdeskError, ImportRejected, InvalidInput
-from core.models import AuditEvent, Inquiry, RefundRequest, RequestStatus
+from core.models import (
+    AuditEvent,
+    Customer,
+    Inquiry,
+    InquiryEvent,
+    RefundRequest,
+    RequestStatus,
+)
 from core.money import format_won
-from core.usecases import Helpdesk, LinkLimits
+from core.policy import Ineligibility, PastDeadline, RequestOpen, SmsUsed
+from core.usecases import Helpdesk, LinkLimits, ServiceView
 
 EXIT_ERROR = 1
 
@@ -142,6 +150,13 @@ def build_parser() -> argparse.ArgumentParser:
         ),
     )
     actions["answer"].add_argument("--text", required=True, help="the answer, in Korean")
+
+    cust = sub.add_parser("customers", parents=[common], help="customers and their services")
+    csub = cust.add_subparsers(dest="action", required=True, metavar="ACTION")
+    clist = csub.add_parser("list", parents=[common], help="list customers (id, name, services)")
+    clist.add_argument("--limit", type=int, default=100, help="customers to show (default 100)")
+    cshow = csub.add_parser("show", parents=[common], help="one customer: services, eligibility")
+    cshow.add_argument("id", help="customer id, e.g. hong01")
 
     stats = sub.add_parser("stats", parents=[common], help="questions, feedback and requests")
     stats.add_argument("--since", help="first day, YYYY-MM-DD (KST; default: 30 days ago)")
@@ -523,9 +538,11 @@ def _cmd_stats(args: argparse.Namespace, settings: Settings) -> int:
     return _with_helpdesk(settings, work)
 
 
-def inquiry_json(inquiry: Inquiry) -> dict[str, Any]:
+def inquiry_json(inquiry: Inquiry, trail: list[InquiryEvent] | None = None) -> dict[str, Any]:
     """The JSON object an agent's tools read for one inquiry."""
-    return {
+    refund = inquiry.refund
+    account = refund.account if refund else None
+    out: dict[str, Any] = {
         "id": inquiry.number,
         "customer_id": inquiry.customer_id,
         "service_id": inquiry.service_id,
@@ -540,10 +557,25 @@ def inquiry_json(inquiry: Inquiry) -> dict[str, Any]:
         "channel": inquiry.channel,
         "created_at": inquiry.created_at.astimezone(KST).isoformat(timespec="seconds"),
         "updated_at": inquiry.updated_at.astimezone(KST).isoformat(timespec="seconds"),
+        "refund_reason": refund.reason.value if refund and refund.reason else None,
+        "refund_message": refund.message if refund else None,
+        "bank": account.bank if account else None,
+        "account_number": account.number if account else None,
+        "account_holder": account.holder if account else None,
     }
+    if trail is not None:
+        out["events"] = [
+            {
+                "at": e.at.astimezone(KST).isoformat(timespec="seconds"),
+                "actor": e.actor,
+                "action": e.action,
+            }
+            for e in trail
+        ]
+    return out
 
 
-def _print_inquiry(inquiry: Inquiry) -> None:
+def _print_inquiry(inquiry: Inquiry, trail: list[InquiryEvent]) -> None:
     created = inquiry.created_at.astimezone(KST)
     print(f"inquiry:  {inquiry.number} ({inquiry.status})")
     print(f"customer: {inquiry.customer_id}   service: {inquiry.service_id or '-'}")
@@ -559,12 +591,23 @@ def _print_inquiry(inquiry: Inquiry) -> None:
             f"attached: {attachment.kind} {name} {attachment.mime_type or ''}"
             f" file_id={attachment.file_id}"
         )
+    if inquiry.refund is not None:
+        refund = inquiry.refund
+        print(f"refund:   {refund.reason.value if refund.reason else '-'}; {refund.message or ''}")
+        if refund.account is not None:
+            acc = refund.account
+            print(f"account:  {acc.bank} {acc.number} ({acc.holder}) — not the subscriber's name")
     if inquiry.answer:
         print(f"answer:   {inquiry.answer} (by {inquiry.handled_by})")
     if inquiry.transcript:
         print("last turns:")
         for line in inquiry.transcript:
             print(f"  {line}")
+    if trail:
+        print("trail:")
+        for event in trail:
+            at = event.at.astimezone(KST)
+            print(f"  {at:%Y-%m-%d %H:%M:%S} {event.action:<10} by {event.actor}")
 
 
 def _cmd_inquiries(args: argparse.Namespace, settings: Settings) -> int:
@@ -607,13 +650,102 @@ def _cmd_inquiries(args: argparse.Namespace, settings: Settings) -> int:
             inquiry = await helpdesk.inquiries.answer(args.id, _agent_name(args), args.text)
         else:
             inquiry = await helpdesk.inquiries.close(args.id, _agent_name(args))
+        trail = await helpdesk.inquiries.trail(args.id)
         if args.json:
-            print(json.dumps(inquiry_json(inquiry), ensure_ascii=False))
+            print(json.dumps(inquiry_json(inquiry, trail), ensure_ascii=False))
         else:
-            _print_inquiry(inquiry)
+            _print_inquiry(inquiry, trail)
         return 0
 
     return _with_helpdesk(settings, work)
+
+
+def _service_json(view: ServiceView) -> dict[str, Any]:
+    service, verdict = view.service, view.eligibility
+    return {
+        "id": service.id,
+        "issued_on": service.issued_on.isoformat(),
+        "service_fee": service.service_fee,
+        "sms_charge": service.sms_charge,
+        "sms_sent": service.sms_sent,
+        "payment_method": service.payment_method.value,
+        "status": service.status.value,
+        "day": verdict.day,
+        "last_day": verdict.last_day.isoformat(),
+        "eligible": verdict.eligible,
+        "why_not": [_why_not(r) for r in verdict.reasons],
+    }
+
+
+def _why_not(reason: Ineligibility) -> str:
+    """An ineligibility in an agent's words."""
+    if isinstance(reason, PastDeadline):
+        return f"day {reason.day} (last day was {reason.last_day.isoformat()})"
+    if isinstance(reason, SmsUsed):
+        return f"{reason.sent} SMS sent"
+    if isinstance(reason, RequestOpen):
+        return f"open request {reason.number}"
+    return "service cancelled"
+
+
+def _cmd_customers(args: argparse.Namespace, settings: Settings) -> int:
+    async def work(helpdesk: Helpdesk) -> int:
+        if args.action == "show":
+            customer = await helpdesk.customers.get(args.id)
+            views = await helpdesk.customers.services_overview(args.id)
+            _print_customer(customer, views, args.json)
+            return 0
+        ids = await helpdesk.customers.ids()
+        shown = ids[: max(1, args.limit)]
+        found = [
+            (await helpdesk.customers.get(i), await helpdesk.customers.services_overview(i))
+            for i in shown
+        ]
+        if args.json:
+            out = [
+                {"id": c.id, "name": c.name, "services": [_service_json(v) for v in views]}
+                for c, views in found
+            ]
+            print(json.dumps(out, ensure_ascii=False))
+            return 0
+        if not found:
+            print("no customers (import some with: helpdesk import FILE.json)")
+            return 0
+        rows = [
+            [c.id, c.name, str(len(views)), str(sum(v.eligibility.eligible for v in views))]
+            for c, views in found
+        ]
+        print(_table(rows, ["id", "name", "services", "cancellable now"]))
+        if len(ids) > len(shown):
+            print(f"… and {len(ids) - len(shown)} more (--limit N)")
+        return 0
+
+    return _with_helpdesk(settings, work)
+
+
+def _print_customer(customer: Customer, views: list[ServiceView], as_json: bool) -> None:
+    if as_json:
+        services = [_service_json(v) for v in views]
+        print(json.dumps({"id": customer.id, "name": customer.name, "services": services}))
+        return
+    print(f"customer: {customer.id} ({customer.name})")
+    if not views:
+        print("services: none")
+    rows = [
+        [
+            v.service.id,
+            v.service.issued_on.isoformat(),
+            str(v.eligibility.day),
+            format_won(v.service.service_fee + v.service.sms_charge),
+            v.service.payment_method.value,
+            "cancellable"
+            if v.eligibility.eligible
+            else "; ".join(_why_not(r) for r in v.eligibility.reasons),
+        ]
+        for v in views
+    ]
+    if rows:
+        print(_table(rows, ["service", "issued", "day", "refund", "method", "today"]))
 
 
 def _cmd_db(args: argparse.Namespace, settings: Settings) -> int:
@@ -646,6 +778,7 @@ _HANDLERS: dict[str, Callable[[argparse.Namespace, Settings], int]] = {
     "chat": _cmd_chat,
     "run": _cmd_run,
     "db": _cmd_db,
+    "customers": _cmd_customers,
     "kakao": _cmd_kakao,
     "import": _cmd_import,
     "link": _cmd_link,

@@ -24,6 +24,10 @@ class Customers:
         """Whether the customers table has any row."""
         return await self._sql.one("SELECT 1 FROM customers LIMIT 1") is not None
 
+    async def ids(self) -> list[str]:
+        """Every customer id, in order."""
+        return [r["id"] for r in await self._sql.all("SELECT id FROM customers ORDER BY id")]
+
     async def get(self, customer_id: str) -> Customer | None:
         """Return the customer with this id, or None."""
         row = await self._sql.one("SELECT id, name FROM customers WHERE id = ?", (customer_id,))

@@ -63,6 +63,11 @@ class Customers(UseCases):
                     summary.services[outcome].append(service.id)
         return summary
 
+    async def ids(self) -> list[str]:
+        """Every customer id, in order."""
+        async with self.db.reading() as tx:
+            return await tx.customers.ids()
+
     async def any(self) -> bool:
         """Whether any customer has been imported yet."""
         async with self.db.reading() as tx:

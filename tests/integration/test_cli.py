@@ -18,7 +18,7 @@ import pytest
 from core.calendar import fixed_clock
 from core.models import Reason, RefundAccount
 from core.storage import Database
-from core.usecases import Filing, Helpdesk
+from core.usecases import Filing, Helpdesk, InquiryFiling
 
 HELPDESK = shutil.which("helpdesk") or "helpdesk"
 FILED_AT = datetime(2026, 11, 22, 3, 0, tzinfo=UTC)  # 12:00 KST, day 3 of the demo services
@@ -567,3 +567,79 @@ def test_bad_settings_and_an_empty_database_path_are_one_line_errors(tmp_path):
     )
     assert empty.returncode != 0
     assert empty.stderr.strip() == "error: the database path is empty (--db or HELPDESK_DB)"
+
+
+# --- customers, inquiries' trail ---------------------------------------------------------------
+
+
+def test_customers_list_gives_every_id_with_its_services(tmp_path: Path, imported: Path) -> None:
+    table = helpdesk("customers", "list", "--db", imported, cwd=tmp_path)
+    assert table.returncode == 0, table.stderr
+    assert table.stdout.splitlines()[0].split() == ["id", "name", "services", "cancellable", "now"]
+    listed = json.loads(
+        helpdesk("customers", "list", "--json", "--db", imported, cwd=tmp_path).stdout
+    )
+    assert [(c["id"], len(c["services"])) for c in listed] == [("hong01", 4), ("kim02", 1)]
+
+
+def test_customers_show_says_which_services_can_be_cancelled_today_and_why_not(
+    tmp_path: Path, imported: Path
+) -> None:
+    shown = json.loads(
+        helpdesk("customers", "show", "hong01", "--json", "--db", imported, cwd=tmp_path).stdout
+    )
+    services = {s["id"]: s for s in shown["services"]}
+    assert shown["name"] == "홍길동"
+    # The demo services were issued on 2026-11-20: by today they are all past day 7.
+    assert services["SMS-1003"]["sms_sent"] == 3
+    assert any("SMS sent" in why for why in services["SMS-1003"]["why_not"])
+    assert all(not s["eligible"] for s in services.values())
+    text = helpdesk("customers", "show", "hong01", "--db", imported, cwd=tmp_path).stdout
+    assert "SMS-1003" in text and "3 SMS sent" in text
+
+
+def test_customers_show_for_an_unknown_id_is_a_one_line_error(tmp_path: Path, imported: Path):
+    result = helpdesk("customers", "show", "nosuch", "--db", imported, cwd=tmp_path)
+    assert one_line_error(result) == "error: no customer 'nosuch'"
+
+
+def test_closing_an_inquiry_keeps_who_answered_and_records_who_closed(
+    tmp_path: Path, imported: Path
+) -> None:
+    async def file_inquiry() -> str:
+        db = await Database.open(imported)
+        try:
+            desk = Helpdesk(db, fixed_clock(FILED_AT))
+            inquiry, _ = await desk.inquiries.file(
+                InquiryFiling(
+                    customer_id="hong01",
+                    service_id=None,
+                    topic="not_eligible",
+                    context="SMS-1003: SMS를 3건 보내셨어요",
+                    message="부분 환불 가능할까요",
+                    transcript=(),
+                    attachments=(),
+                    channel="telegram",
+                    chat_id=None,
+                    submission_key=None,
+                )
+            )
+            return inquiry.number
+        finally:
+            await db.close()
+
+    number = asyncio.run(file_inquiry())
+    answer = ("inquiries", "answer", number, "--text", "심사해 드릴게요", "--agent", "김상담")
+    assert helpdesk(*answer, "--db", imported, cwd=tmp_path).returncode == 0
+    closed = helpdesk(
+        "inquiries", "close", number, "--agent", "이팀장", "--db", imported, cwd=tmp_path
+    )
+    assert closed.returncode == 0, closed.stderr
+    shown = json.loads(
+        helpdesk("inquiries", "show", number, "--json", "--db", imported, cwd=tmp_path).stdout
+    )
+    assert shown["status"] == "closed" and shown["handled_by"] == "김상담"
+    assert [(e["action"], e["actor"]) for e in shown["events"]] == [
+        ("answered", "agent:김상담"),
+        ("closed", "agent:이팀장"),
+    ]
