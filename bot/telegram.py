@@ -491,11 +491,21 @@ class TelegramChannel:
         message = query.message
         if not isinstance(message, Message) or message.chat.type != "private":
             return
-        await self._mark_chosen(message, query.data or "")
-        replies = await self.engine.handle(
-            f"{CHAT_PREFIX}{message.chat_id}", Press(query.data or "")
-        )
-        await self._send(context, message.chat_id, replies)
+        payload = query.data or ""
+        replies = await self.engine.handle(f"{CHAT_PREFIX}{message.chat_id}", Press(payload))
+        messages = telegram_messages(replies)
+        if not (replies and replies[0].continues_press):
+            # Not the live menu (an older message, or a second tap after the first answered):
+            # its text may be out of date, so only its keyboard is taken away.
+            await self._drop_keyboard(message)
+        elif await self._answer_in_place(message, payload, messages[0]):
+            messages = messages[1:]
+        else:
+            await self._mark_chosen(message, payload)
+        try:
+            await self.deliver_messages(context.application, message.chat_id, messages)
+        except Forbidden:
+            log.info("chat blocked the bot; reply dropped")
 
     async def on_other(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         """Photos and files go to the engine (a 확인증 for an inquiry); the rest is refused."""
@@ -544,14 +554,45 @@ class TelegramChannel:
 
     # output ---------------------------------------------------------------------------------
 
+    async def _answer_in_place(
+        self, message: Message, payload: str, first: tuple[str, InlineKeyboardMarkup | None]
+    ) -> bool:
+        """Edit the pressed message into the choice and the first answer (one counted call).
+
+        The transcript keeps the question, `👉 <choice>` and the next step in that message, and
+        the old keyboard is replaced by the next step's, so no older button stays pressable.
+        False when it does not fit one message (the caller marks the choice and sends).
+        """
+        label = _pressed_label(message, payload)
+        if label is None or not message.text:
+            return False
+        answer, markup = first
+        text = f"{message.text}\n\n👉 {label}\n\n{answer}"
+        if len(text) > MessageLimit.MAX_TEXT_LENGTH:
+            return False
+        try:
+            await send_with_retry(
+                lambda: message.edit_text(text, reply_markup=markup),
+                "editMessageText",
+                resend_unconfirmed=1,  # the same edit twice shows the same message
+            )
+        except TelegramError as exc:
+            log.info("could not answer in the pressed message: %s", exc)
+            return False
+        return True
+
+    async def _drop_keyboard(self, message: Message) -> None:
+        """Take the keyboard off a message whose buttons are no longer for the current step."""
+        if message.reply_markup is None:
+            return
+        try:
+            await message.edit_reply_markup(reply_markup=None)
+        except TelegramError as exc:
+            log.info("could not take the old keyboard away: %s", exc)
+
     async def _mark_chosen(self, message: Message, payload: str) -> None:
         """Edit the pressed message: show the choice and drop the old keyboard."""
-        label = None
-        if message.reply_markup:
-            for row in message.reply_markup.inline_keyboard:
-                for button in row:
-                    if button.callback_data == payload:
-                        label = button.text
+        label = _pressed_label(message, payload)
         if label is None or not message.text:
             return
         text = f"{message.text}\n\n👉 {label}"
@@ -570,11 +611,18 @@ class TelegramChannel:
         except Forbidden:
             log.info("chat blocked the bot; reply dropped")
 
-    @staticmethod
-    async def deliver_replies(app: Application, chat_id: int, replies: list[Reply]) -> None:
+    @classmethod
+    async def deliver_replies(cls, app: Application, chat_id: int, replies: list[Reply]) -> None:
         """Send a turn's replies, retrying failures; one that got no answer is sent once more."""
+        await cls.deliver_messages(app, chat_id, telegram_messages(replies))
+
+    @staticmethod
+    async def deliver_messages(
+        app: Application, chat_id: int, messages: list[tuple[str, InlineKeyboardMarkup | None]]
+    ) -> None:
+        """Send prepared messages in order (see `deliver_replies`)."""
         # Once more, not never: a customer would rather read a reply twice than miss it.
-        for text, markup in telegram_messages(replies):
+        for text, markup in messages:
             await _send_message(app, chat_id, text, markup, resend_unconfirmed=1)
 
     async def deliver_notice(self, app: Application, chat: str, reply: Reply) -> None:
@@ -597,6 +645,16 @@ class TelegramChannel:
                 self._notice_parts.pop(key, None)
             raise
         self._notice_parts.pop(key, None)
+
+
+def _pressed_label(message: Message, payload: str) -> str | None:
+    """The label of the button with `payload` on a message, if it is there."""
+    if message.reply_markup:
+        for row in message.reply_markup.inline_keyboard:
+            for button in row:
+                if button.callback_data == payload:
+                    return button.text
+    return None
 
 
 def telegram_messages(replies: list[Reply]) -> list[tuple[str, InlineKeyboardMarkup | None]]:

@@ -404,6 +404,7 @@ class FakeBotAPI:
             "setMyCommands": self._m_set_my_commands,
             "sendMessage": self._m_send_message,
             "editMessageText": self._m_edit_message_text,
+            "editMessageReplyMarkup": self._m_edit_message_reply_markup,
             "answerCallbackQuery": self._m_answer_callback_query,
         }
 
@@ -948,6 +949,18 @@ class FakeBotAPI:
             raise BotAPIError(400, _NOT_MODIFIED)
         record.update(text=text, reply_markup=markup, edit_date=int(time.time()))
         record["history"].append(text)
+        return self._message_json(record)
+
+    def _m_edit_message_reply_markup(self, params: JSONDict) -> JSONDict:
+        chat_id = self._chat_id(params)
+        message_id = int(params.get("message_id") or 0)
+        record = self._bot_index.get((chat_id, message_id))
+        if record is None:
+            raise BotAPIError.bad_request("message to edit not found")
+        markup = self._markup(params.get("reply_markup"))
+        if markup == record["reply_markup"]:
+            raise BotAPIError(400, _NOT_MODIFIED)
+        record.update(reply_markup=markup, edit_date=int(time.time()))
         return self._message_json(record)
 
     def _m_answer_callback_query(self, params: JSONDict) -> bool:

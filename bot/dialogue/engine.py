@@ -9,6 +9,7 @@ again from the start, so nothing it did is done twice. Inputs of one chat are ap
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 from collections.abc import Callable
 
@@ -82,7 +83,10 @@ class Engine:
         async with self.helpdesk.db.transaction() as tx:
             record = await self.helpdesk.conversations.load(chat_id, tx=tx)
             turn = await self._begin(chat_id, record, tx)
+            live_press = isinstance(event, Press) and event.payload in turn.data.shown
             await router.dispatch(turn, event)
+            if live_press and turn.replies:
+                turn.replies[0] = dataclasses.replace(turn.replies[0], continues_press=True)
             self._remember(turn, event)
             await self.helpdesk.conversations.save(
                 chat_id,

@@ -57,6 +57,9 @@ class Reply:
 
     text: str
     buttons: Rows = ()
+    continues_press: bool = False
+    """This reply answers a button of the menu the customer had in front of them, so a channel
+    that can edit messages may put it into the pressed message (one call instead of two)."""
 
     def flat_buttons(self) -> list[Button]:
         """All buttons, row by row."""

@@ -295,11 +295,30 @@ class Chat:
     def press_data(
         self, message_id: int, data: str, *expect: str, label: str = ""
     ) -> list[dict[str, Any]]:
-        """Send a callback query with `data` from bot message `message_id` of this chat."""
-        since = len(self.messages())
+        """Send a callback query with `data` from bot message `message_id` of this chat.
+
+        The answer is new messages, or the pressed message edited into `👉 <choice>` and the
+        answer (one call instead of two): what follows the choice counts as new.
+        """
+        before = self.messages()
+        index = next(i for i, m in enumerate(before) if m["message_id"] == message_id)
+        old_text = before[index]["text"] or ""
         self.queries.append(self.api.push_callback(self.chat_id, message_id, data))
         self.pressed.append((message_id, label))
-        return self.wait_new(since, expect)
+
+        def answered() -> list[dict[str, Any]]:
+            now = self.messages()
+            edited = now[index]["text"] or ""
+            new = now[len(before) :]
+            if edited != old_text and edited.startswith(old_text):
+                answer = edited[len(old_text) :].split("\n\n", 2)[-1]
+                new = [dict(now[index], text=answer), *new]
+            joined = "\n".join(m["text"] or "" for m in new)
+            if new and all(fragment in joined for fragment in expect):
+                return new
+            return []
+
+        return self.h.wait(answered, f"chat {self.chat_id} to receive {expect!r}")
 
     def send_document(self, file_id: str, file_name: str, mime: str, *expect: str) -> None:
         """Send a file (a 확인증) the way a Telegram client uploads one."""

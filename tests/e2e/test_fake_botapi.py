@@ -121,6 +121,18 @@ async def test_telegrams_refusals_the_bot_must_handle(api: FakeBotAPI, bot: ExtB
     assert [m["text"] for m in api.messages(CHAT)] == ["확인하시겠어요?"]
 
 
+async def test_a_keyboard_can_be_taken_off_and_an_unchanged_one_is_refused(
+    api: FakeBotAPI, bot: ExtBot[None]
+):
+    keyboard = InlineKeyboardMarkup([[InlineKeyboardButton("다음", callback_data="next")]])
+    sent = await bot.send_message(CHAT, "질문", reply_markup=keyboard)
+    await bot.edit_message_reply_markup(CHAT, sent.message_id, reply_markup=None)
+    [message] = api.messages(CHAT)
+    assert message["text"] == "질문" and message["reply_markup"] is None
+    with pytest.raises(BadRequest, match=r"(?i)not modified"):
+        await bot.edit_message_reply_markup(CHAT, sent.message_id, reply_markup=None)
+
+
 async def test_the_command_menu_and_the_webhook_are_recorded(api: FakeBotAPI, bot: ExtBot[None]):
     await bot.set_my_commands([BotCommand("help", "도움말")])
     await bot.set_webhook("https://bot.example.test/hook", secret_token="s3cret")

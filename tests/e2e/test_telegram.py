@@ -81,11 +81,23 @@ def test_a_mycash_refund_through_buttons_files_one_request(shared: Harness):
     assert filed[0]["reason"] == "서비스 불만" and filed[0]["status"] == "submitted"
     assert filed[0]["channel"] == "telegram"
 
-    # Every pressed message shows the choice and lost its keyboard; every press was answered.
+    # Every pressed message shows the choice, and the last one (the completion) no keyboard:
+    # each press turned the pressed message into the next step, so only the current step's
+    # buttons were ever live. (A question answered by typing keeps its [이전 단계]/[그만하기];
+    # pressed later, they only get the step asked again.)
     for message_id, label in chat.pressed:
         pressed = shared.api.message(3001, message_id)
-        assert pressed["text"].endswith(f"👉 {label}"), pressed["text"]
-        assert pressed["reply_markup"] is None
+        assert f"👉 {label}" in pressed["text"], pressed["text"]
+    assert shared.api.message(3001, chat.pressed[-1][0])["reply_markup"] is None
+    # One counted call per turn: a press is answered by editing the pressed message.
+    counted = [
+        e
+        for e in shared.api.request_log()
+        if e["method"] in ("sendMessage", "editMessageText")
+        and e["params"].get("chat_id") in (3001, "3001")
+    ]
+    turns = 1 + len(chat.pressed) + 1  # /refund, the presses, the typed message (after /start)
+    assert len(counted) == turns + 1, [e["method"] for e in counted]  # + the link greeting
     answered = {a["callback_query_id"] for a in shared.api.answered_callbacks}
     assert set(chat.queries) <= answered
 
@@ -140,11 +152,14 @@ def test_a_double_tapped_confirm_files_one_request(shared: Harness):
     since = len(chat.messages())
     first = shared.api.push_callback(5001, message_id, data)
     second = shared.api.push_callback(5001, message_id, data)
-    replies = chat.wait_new(since, ("신청 번호: R-", "이미 접수된 신청이에요"))
+    # The first press turns the summary into the completion; the second gets its own note.
+    [again] = chat.wait_new(since, ("이미 접수된 신청이에요",))
+    completion = shared.api.message(5001, message_id)["text"]
 
     filed = _mine(shared.requests(), "hong05")
     assert len(filed) == 1
-    assert len(replies) == 2 and all(filed[0]["id"] in r["text"] for r in replies)
+    assert "취소/환불 신청이 접수되었어요" in completion and filed[0]["id"] in completion
+    assert filed[0]["id"] in again["text"]
     shared.wait(
         lambda: {first, second} <= {a["callback_query_id"] for a in shared.api.answered_callbacks},
         "both presses to be answered",
@@ -412,10 +427,11 @@ def test_a_button_whose_answer_telegram_refuses_as_too_old_still_works(shared: H
     # Hold the bot's answerCallbackQuery long enough to expire the query meanwhile, as a press
     # from before a restart would be.
     shared.api.delay_next("answerCallbackQuery", 0.5)
-    since = len(chat.messages())
     query_id = shared.api.push_callback(16001, message_id, data)
     shared.api.expire_callback(query_id)
-    chat.wait_new(since, ("의견 감사해요",))
+    shared.wait(
+        lambda: any("의견 감사해요" in text for text in chat.texts()), "the press to be answered"
+    )
     shared.wait(lambda: "callback answer refused" in shared.logs(), "the refusal to be logged")
 
 
