@@ -110,6 +110,7 @@ def test_json_for_the_cli_has_the_documented_fields() -> None:
         "intent": None,
         "candidates": list(result.candidates),
         "score": result.score,
+        "act": None,
     }
     assert json.loads(json.dumps(obj, ensure_ascii=False)) == obj
 
