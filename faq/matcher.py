@@ -125,9 +125,25 @@ class _Term:
         return 100.0 * (1.0 - self.max_edits / len(self.jamo)) - 1e-6
 
 
+class _Terms(tuple[_Term, ...]):
+    """Prepared terms, with one regex that finds whether any is present exactly (one C call)."""
+
+    exact: re.Pattern[str]
+    fuzzy: tuple[_Term, ...]
+
+    @classmethod
+    def of(cls, terms: Iterable[_Term]) -> _Terms:
+        """Build the list and its search helpers."""
+        out = cls(terms)
+        alternatives = sorted((re.escape(t.jamo) for t in out), key=len, reverse=True)
+        out.exact = re.compile("|".join(alternatives) if alternatives else r"(?!)")
+        out.fuzzy = tuple(t for t in out if t.max_edits)
+        return out
+
+
 def _prepare(
     normalizer: Normalizer, words: Iterable[str], *, fuzzy: bool = True
-) -> tuple[_Term, ...]:
+) -> _Terms:
     """Normalise, compact and decompose keywords once, deciding how much typo each tolerates."""
     out: dict[str, _Term] = {}
     for word in words:
@@ -140,7 +156,7 @@ def _prepare(
         # typo-shaped edits; longer words one edit, very long ones two.
         max_edits = 0 if n < 4 or not fuzzy else 1 if n < 10 else 2
         out[text] = _Term(text, jamo, initials(jamo), max_edits, strict=n <= 6)
-    return tuple(out.values())
+    return _Terms.of(out.values())
 
 
 def _typo_ok(term: _Term, window: str) -> bool:
@@ -184,28 +200,21 @@ def _fuzzy_contains(term: _Term, text: str) -> bool:
 
 
 class _Probe:
-    """One question's searchable forms; the fuzzy prefilter runs once, on first use."""
+    """One question's searchable forms."""
 
-    __slots__ = ("_fuzzy_scores", "_fuzzy_terms", "_min_cutoff", "jamo", "masked")
+    __slots__ = ("jamo", "masked", "skeleton")
 
-    def __init__(
-        self, jamo: str, masked: str, fuzzy_terms: tuple[str, ...], min_cutoff: float
-    ) -> None:
+    def __init__(self, jamo: str, masked: str) -> None:
         self.jamo, self.masked = jamo, masked
-        self._fuzzy_terms, self._min_cutoff = fuzzy_terms, min_cutoff
-        self._fuzzy_scores: dict[str, float] | None = None
+        self.skeleton = initials(masked)
 
     def may_contain(self, term: _Term) -> bool:
-        """Cheap prefilter: could the term be in the text with a typo? (one C call for all)"""
-        if len(self.masked) <= len(term.jamo):
-            return True  # too short for partial matching; _fuzzy_contains checks directly
-        if self._fuzzy_scores is None:
-            hits = process.extract(
-                self.masked, self._fuzzy_terms, scorer=fuzz.partial_ratio,
-                score_cutoff=self._min_cutoff, limit=None,
-            )
-            self._fuzzy_scores = {choice: score for choice, score, _ in hits}
-        return self._fuzzy_scores.get(term.jamo, 0.0) >= term.cutoff
+        """Cheap prefilter: could the term be in the text with a typo?
+
+        An accepted typo keeps the term's initial consonants (see _typo_ok), so the term's
+        skeleton must appear in the text's: one substring test instead of a fuzzy search.
+        """
+        return len(self.masked) <= len(term.jamo) or term.anchors in self.skeleton
 
 
 @dataclass(frozen=True, slots=True)
@@ -249,11 +258,11 @@ class _IntentIndex:
     """One intent's prepared evidence."""
 
     intent: Intent
-    keywords: tuple[_Term, ...]
-    anchors: tuple[_Term, ...]
-    hints: tuple[_Term, ...]
+    keywords: _Terms
+    anchors: _Terms
+    hints: _Terms
     hint_patterns: tuple[_Pattern, ...]
-    exclude: tuple[_Term, ...]
+    exclude: _Terms
     patterns: tuple[_Pattern, ...]
     decisive: tuple[_Pattern, ...]
     phrasings: tuple[str, ...]
@@ -351,21 +360,6 @@ class Matcher:
         self._limit = next(
             (i.elapsed_days_over for i in kb.intents if i.elapsed_days_over is not None), 7
         )
-        fuzzy = {
-            t.jamo: t.cutoff
-            for terms in (
-                self._topic, self._veto,
-                *(
-                    getattr(ix, name)
-                    for ix in self._intents
-                    for name in ("keywords", "anchors", "exclude")
-                ),
-            )
-            for t in terms
-            if t.max_edits
-        }
-        self._fuzzy_terms = tuple(fuzzy)
-        self._min_cutoff = min(fuzzy.values(), default=100.0)
 
     def normalize(self, text: str) -> str:
         """The normalised form of *text* used for matching."""
@@ -455,7 +449,7 @@ class Matcher:
         act = self._act(comp)
         comp = self._mask_neutral(comp)
         jamo = to_jamo(comp)[:_MAX_JAMO]
-        probe = _Probe(jamo, self._mask_protected(jamo), self._fuzzy_terms, self._min_cutoff)
+        probe = self._probe(jamo)
         elapsed = read_elapsed(text_cut, today, self._limit, normalized=normalized)
         q = _Question(text_cut, normalized, comp, probe, elapsed)
         if previous is not None and previous not in self.kb.ids:
@@ -594,7 +588,7 @@ class Matcher:
         normalized = self._normalizer.normalize(text[:MAX_QUESTION_CHARS])
         comp = self._mask_neutral(compact(normalized))
         jamo = to_jamo(comp)[:_MAX_JAMO]
-        probe = _Probe(jamo, self._mask_protected(jamo), self._fuzzy_terms, self._min_cutoff)
+        probe = self._probe(jamo)
         elapsed = read_elapsed(text, today, self._limit, normalized=normalized)
         q = _Question(text, normalized, comp, probe, elapsed)
         return {
@@ -624,7 +618,7 @@ class Matcher:
         for sentence in sentences:
             comp = compact(self._normalizer.normalize(sentence))
             jamo = to_jamo(comp)[:_MAX_JAMO]
-            probe = _Probe(jamo, self._mask_protected(jamo), self._fuzzy_terms, self._min_cutoff)
+            probe = self._probe(jamo)
             has_topic = self._first_hit(self._topic, probe) is not None
             if has_topic and self._first_hit(self._veto, probe) is not None:
                 return True
@@ -646,15 +640,20 @@ class Matcher:
         return to_jamo(_ENDINGS.sub("", comp) or comp)
 
     @staticmethod
-    def _first_hit(terms: tuple[_Term, ...], probe: _Probe) -> str | None:
+    def _first_hit(terms: _Terms, probe: _Probe) -> str | None:
         """The first term found exactly, else the first found with an acceptable typo."""
-        for term in terms:
-            if term.jamo in probe.jamo:
-                return term.text
-        for term in terms:
-            if term.max_edits and probe.may_contain(term) and _fuzzy_contains(term, probe.masked):
+        if terms.exact.search(probe.jamo):
+            for term in terms:
+                if term.jamo in probe.jamo:
+                    return term.text
+        for term in terms.fuzzy:
+            if probe.may_contain(term) and _fuzzy_contains(term, probe.masked):
                 return f"~{term.text}"
         return None
+
+    def _probe(self, jamo: str) -> _Probe:
+        """The searchable forms of one question's jamo."""
+        return _Probe(jamo, self._mask_protected(jamo))
 
     def _mask_protected(self, jamo: str) -> str:
         """Hide real words that look like typos of keywords from the fuzzy search."""
