@@ -154,6 +154,9 @@ def build_parser() -> argparse.ArgumentParser:
         help="TSV: text<TAB>intent id, act id or none; a '# today: YYYY-MM-DD' header sets "
         "the date the questions' dates are read against (default: today, KST)",
     )
+    feval.add_argument(
+        "--explain", action="store_true", help="show the evidence behind each miss"
+    )
     fmiss = fsub.add_parser("misses", parents=[common], help="most frequent unanswered questions")
     fmiss.add_argument("--since", help="first day, YYYY-MM-DD (KST; default: 30 days ago)")
     fmiss.add_argument("--limit", type=int, default=20, help="groups to show (default 20)")
@@ -481,6 +484,21 @@ def _cmd_faq(args: argparse.Namespace, settings: Settings) -> int:
     report = evaluate(lambda text: matcher.match(text, today=today), rows, name="matcher")
     baseline = evaluate(baseline_predict, rows)
     print(format_report(report, baseline))
+    if args.explain:
+        print("\nEvidence behind each miss (intent: evidence, similarity, reason, opens gate)")
+        for row in report.rows:
+            if not row.correct:
+                why = matcher.explain(row.text, today=today)
+                print(f"  {row.text}  (expected {row.expected})")
+                print(
+                    f"    elapsed {why['elapsed']}, topic {why['topic']}, veto {why['veto']}, "
+                    f"act {row.act}"
+                )
+                scores = why["scores"]
+                assert isinstance(scores, dict)
+                for intent_id, evidence in scores.items():
+                    if evidence[0] or evidence[2]:
+                        print(f"    {intent_id}: {evidence}")
     return 0
 
 

@@ -230,6 +230,8 @@ def _past_year(today: date, month: int, day: int = 1) -> int | None:
         return None
     if candidate <= today:
         return today.year
+    if (candidate - today).days <= 62:
+        return None  # a date just ahead is a deadline ("12월 3일까지"), not last year's
     try:
         date(today.year - 1, month, day)
     except ValueError:
@@ -372,7 +374,7 @@ def _mentions(text: str, today: date | None) -> list[Mention]:
     if today is not None:
         for start, end, earliest, latest in _dates(comp, today):
             event = _event(comp, start, end)
-            if event is None or latest > today:
+            if event is None or latest > today or comp[end : end + 2] in ("까지", "부터"):
                 continue  # "어제까진 있었는데", "12월 3일까지": not when the service was issued
             first_day = (today - latest).days + 1
             last_day = (today - earliest).days + 1
