@@ -425,7 +425,8 @@ async def test_every_change_appends_to_the_trail_with_who_and_when(
     await helpdesk_at(db, filed_at).customers.import_file(demo_bytes)
     request, _ = await file(helpdesk_at(db, filed_at))
     await helpdesk_at(db, filed_at + timedelta(hours=1)).requests.approve(request.number, "kim")
-    await helpdesk_at(db, filed_at + timedelta(hours=2)).requests.mark_refunded(request.number, "lee")
+    later = helpdesk_at(db, filed_at + timedelta(hours=2))
+    await later.requests.mark_refunded(request.number, "lee")
 
     _, events = await helpdesk_at(db, filed_at).requests.show(request.number)
     assert [(e.action, e.actor) for e in events] == [
