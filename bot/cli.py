@@ -166,8 +166,24 @@ def build_parser() -> argparse.ArgumentParser:
     fsub = faq.add_subparsers(dest="action", required=True, metavar="ACTION")
     fmatch = fsub.add_parser("match", parents=[common], help="match questions (args or stdin)")
     fmatch.add_argument("text", nargs="*", help="question; without it, one per line from stdin")
+    fmatch.add_argument(
+        "--today", help="the KST date dates in the questions are read against (default: today)"
+    )
+    fmatch.add_argument(
+        "--previous", metavar="INTENT", help="intent of the answer just read (for follow-ups)"
+    )
+    fmatch.add_argument(
+        "--all", action="store_true", help="one result per question in a message (at most two)"
+    )
     feval = fsub.add_parser("eval", parents=[common], help="score a labelled TSV file")
-    feval.add_argument("file", help="TSV: text<TAB>intent id or none")
+    feval.add_argument(
+        "file",
+        help="TSV: text<TAB>intent id, act id or none; a '# today: YYYY-MM-DD' header sets "
+        "the date the questions' dates are read against (default: today, KST)",
+    )
+    feval.add_argument(
+        "--explain", action="store_true", help="show the evidence behind each miss"
+    )
     fmiss = fsub.add_parser("misses", parents=[common], help="most frequent unanswered questions")
     fmiss.add_argument("--since", help="first day, YYYY-MM-DD (KST; default: 30 days ago)")
     fmiss.add_argument("--limit", type=int, default=20, help="groups to show (default 20)")
@@ -459,31 +475,63 @@ def _cmd_faq(args: argparse.Namespace, settings: Settings) -> int:
         format_report,
         match_result_json,
         read_labelled_tsv,
+        read_today,
     )
     from faq.kb import load_knowledge_base
     from faq.matcher import Matcher
 
     if args.action == "misses":
         return _cmd_faq_misses(args, settings)
-    matcher = Matcher(load_knowledge_base())
+    kb = load_knowledge_base()
+    matcher = Matcher(kb)
     if args.action == "match":
+        try:
+            today = date.fromisoformat(args.today) if args.today else today_kst(system_clock)
+        except ValueError as exc:
+            raise InvalidInput(f"--today is YYYY-MM-DD: {exc}") from None
+        if args.previous is not None and args.previous not in kb.ids:
+            raise InvalidInput(f"--previous must be one of {', '.join(kb.ids)}")
         lines = args.text if args.text else (line.rstrip("\n") for line in sys.stdin)
         for text in lines:
-            result = matcher.match(text)
-            if args.json:
-                print(json.dumps(match_result_json(result), ensure_ascii=False), flush=True)
+            if args.all:
+                results = matcher.match_all(text, today=today, previous=args.previous)
             else:
-                shown = result.intent or ",".join(result.candidates) or "-"
-                print(f"{result.decision}\t{shown}\t{result.score:.1f}\t{text}", flush=True)
+                results = [matcher.match(text, today=today, previous=args.previous)]
+            for result in results:
+                if args.json:
+                    print(json.dumps(match_result_json(result), ensure_ascii=False), flush=True)
+                else:
+                    shown = result.intent or ",".join(result.candidates) or "-"
+                    act = f"\t[{result.act}]" if result.act else ""
+                    print(
+                        f"{result.decision}\t{shown}\t{result.score:.1f}\t{result.text}{act}",
+                        flush=True,
+                    )
         return 0
     try:
         rows = read_labelled_tsv(args.file)
+        today = read_today(args.file) or today_kst(system_clock)
     except (OSError, ValueError) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return EXIT_ERROR
-    report = evaluate(matcher.match, rows)
+    report = evaluate(lambda text: matcher.match(text, today=today), rows, name="matcher")
     baseline = evaluate(baseline_predict, rows)
     print(format_report(report, baseline))
+    if args.explain:
+        print("\nEvidence behind each miss (intent: evidence, similarity, reason, opens gate)")
+        for row in report.rows:
+            if not row.correct:
+                why = matcher.explain(row.text, today=today)
+                print(f"  {row.text}  (expected {row.expected})")
+                print(
+                    f"    elapsed {why['elapsed']}, topic {why['topic']}, veto {why['veto']}, "
+                    f"act {row.act}"
+                )
+                scores = why["scores"]
+                assert isinstance(scores, dict)
+                for intent_id, evidence in scores.items():
+                    if evidence[0] or evidence[2]:
+                        print(f"    {intent_id}: {evidence}")
     return 0
 
 

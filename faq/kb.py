@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 import tomllib
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from functools import lru_cache
 from importlib import resources
 from pathlib import Path
@@ -14,12 +14,16 @@ from typing import Any
 
 __all__ = [
     "ACTIONS",
+    "ACT_IDS",
     "INTENT_IDS",
+    "Act",
     "Intent",
     "KnowledgeBase",
     "KnowledgeBaseError",
     "MatchingConfig",
     "load_knowledge_base",
+    "parse_acts",
+    "pattern_parts",
 ]
 
 # The six intents of the seed, in its order; ids are stable (logs, exports, tests, CLI).
@@ -31,6 +35,8 @@ INTENT_IDS: tuple[str, ...] = (
     "bank_transfer_refund",
     "past_deadline",
 )
+# Conversation acts: things customers say that are not FAQ questions (faq/data/acts.toml).
+ACT_IDS: tuple[str, ...] = ("withdraw_request", "request_status", "human_agent", "complaint")
 # Next actions the engine knows how to render; "faq:<intent_id>" links a related FAQ.
 ACTIONS: frozenset[str] = frozenset({"refund", "my_services", "contact"})
 _FAQ_ACTION = re.compile(r"^faq:([a-z_]+)$")
@@ -58,6 +64,20 @@ class Intent:
     phrasings: tuple[str, ...] = ()
     weight: float = 1.0
     elapsed_days_over: int | None = None
+    anchors: tuple[str, ...] = ()
+    patterns: tuple[str, ...] = ()
+    decisive: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class Act:
+    """A conversation act (status, withdrawal, a person, anger): recognised, not answered."""
+
+    id: str
+    title: str
+    patterns: tuple[str, ...]
+    exclude: tuple[str, ...] = ()
+    phrasings: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)
@@ -68,6 +88,9 @@ class MatchingConfig:
     veto: tuple[str, ...] = ()
     ambiguous: tuple[str, ...] = ()
     protected: tuple[str, ...] = ()
+    product: tuple[str, ...] = ()
+    follow_up: tuple[str, ...] = ()
+    neutral: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)
@@ -79,6 +102,7 @@ class KnowledgeBase:
     synonyms: Mapping[str, str] = field(default_factory=lambda: MappingProxyType({}))
     chosung: Mapping[str, str] = field(default_factory=lambda: MappingProxyType({}))
     source: str = "intents.toml"
+    acts: tuple[Act, ...] = ()
 
     def get(self, intent_id: str) -> Intent:
         """Return the intent with this id; KeyError if there is none."""
@@ -91,6 +115,25 @@ class KnowledgeBase:
     def ids(self) -> tuple[str, ...]:
         """Intent ids in the seed's order."""
         return tuple(i.id for i in self.intents)
+
+
+# A pattern is "A ~ B": A, then B within a few characters; "a|b" are alternatives.
+PATTERN_GAP = 12
+
+
+def pattern_parts(pattern: str) -> list[list[str]]:
+    """Split a pattern into its parts and each part into alternatives (spaces kept)."""
+    return [[alt.strip() for alt in part.split("|")] for part in pattern.split("~")]
+
+
+def _check_patterns(r: _Reader, name: str) -> tuple[str, ...]:
+    """A list of "A|B ~ C" patterns with no empty part or alternative."""
+    patterns = r.words(name)
+    for pattern in patterns:
+        for part in pattern_parts(pattern):
+            if not all(part):
+                raise r.error(name, f"has an empty part in pattern {pattern!r}")
+    return patterns
 
 
 def _default_path() -> Path:
@@ -163,9 +206,10 @@ class _Reader:
 _INTENT_FIELDS = frozenset(
     {
         "id", "number", "question", "title", "answer", "actions", "keywords", "hints",
-        "exclude", "phrasings", "weight", "elapsed_days_over",
+        "exclude", "phrasings", "weight", "elapsed_days_over", "anchors", "patterns", "decisive",
     }
 )
+_ACT_FIELDS = frozenset({"id", "title", "patterns", "exclude", "phrasings"})
 
 
 def _parse_intent(source: str, position: int, table: Any, known_ids: tuple[str, ...]) -> Intent:
@@ -203,7 +247,10 @@ def _parse_intent(source: str, position: int, table: Any, known_ids: tuple[str, 
             raise r.error("actions", f"has unknown action {action!r} (allowed: {allowed})")
     keywords = r.words("keywords")
     hints = r.words("hints")
-    if not keywords and not hints:
+    anchors = r.words("anchors")
+    patterns = _check_patterns(r, "patterns")
+    decisive = _check_patterns(r, "decisive")
+    if not keywords and not hints and not anchors and not patterns:
         raise r.error("keywords", "is missing (an intent needs keywords or hints to be matched)")
     days = r.integer("elapsed_days_over", required=False)
     if days is not None and days < 1:
@@ -221,7 +268,49 @@ def _parse_intent(source: str, position: int, table: Any, known_ids: tuple[str, 
         phrasings=r.words("phrasings"),
         weight=r.number("weight", 1.0),
         elapsed_days_over=days,
+        anchors=anchors,
+        patterns=patterns,
+        decisive=decisive,
     )
+
+
+def _parse_act(source: str, position: int, table: Any) -> Act:
+    """Validate one [[act]] table."""
+    if not isinstance(table, dict):
+        raise KnowledgeBaseError(f"{source}: act #{position} must be a table")
+    raw_id = table.get("id")
+    entry = f"act '{raw_id}'" if isinstance(raw_id, str) and raw_id else f"act #{position}"
+    r = _Reader(source, entry, table)
+    unknown = sorted(set(table) - _ACT_FIELDS)
+    if unknown:
+        raise r.error(unknown[0], "is not a known field (typo?)")
+    act_id = r.text("id")
+    if act_id not in ACT_IDS:
+        raise r.error("id", f"must be one of {', '.join(ACT_IDS)}")
+    patterns = _check_patterns(r, "patterns")
+    if not patterns:
+        raise r.error("patterns", "is missing (an act needs patterns to be recognised)")
+    return Act(
+        id=act_id,
+        title=r.text("title"),
+        patterns=patterns,
+        exclude=_check_patterns(r, "exclude"),
+        phrasings=r.words("phrasings"),
+    )
+
+
+def parse_acts(data: Mapping[str, Any], source: str = "acts.toml") -> tuple[Act, ...]:
+    """Validate parsed acts TOML; acts keep the file's order, which is their priority."""
+    raw = data.get("act")
+    if not isinstance(raw, list) or not raw:
+        raise KnowledgeBaseError(f"{source}: no [[act]] entries found")
+    acts = [_parse_act(source, pos, table) for pos, table in enumerate(raw, start=1)]
+    seen: set[str] = set()
+    for act in acts:
+        if act.id in seen:
+            raise KnowledgeBaseError(f"{source}: act '{act.id}': field 'id' is duplicated")
+        seen.add(act.id)
+    return tuple(acts)
 
 
 def _parse_mapping(source: str, name: str, value: Any) -> Mapping[str, str]:
@@ -273,6 +362,9 @@ def parse_knowledge_base(data: Mapping[str, Any], source: str = "intents.toml") 
         veto=m.words("veto"),
         ambiguous=m.words("ambiguous"),
         protected=m.words("protected"),
+        product=m.words("product"),
+        follow_up=m.words("follow_up"),
+        neutral=_check_patterns(m, "neutral"),
     )
     return KnowledgeBase(
         intents=tuple(sorted(intents, key=lambda i: i.number)),
@@ -284,7 +376,10 @@ def parse_knowledge_base(data: Mapping[str, Any], source: str = "intents.toml") 
 
 
 def load_knowledge_base(path: str | Path | None = None) -> KnowledgeBase:
-    """Load and validate the knowledge base (the packaged one when *path* is None)."""
+    """Load and validate the knowledge base (the packaged one when *path* is None).
+
+    Conversation acts are read from ``acts.toml`` beside the intents file when it exists.
+    """
     if path is None:
         return _load_default()
     return _load(Path(path))
@@ -297,7 +392,16 @@ def _load_default() -> KnowledgeBase:
 
 
 def _load(path: Path) -> KnowledgeBase:
-    """Read, parse and validate one TOML file."""
+    """Read, parse and validate the intents file and, when present, the acts file beside it."""
+    kb = parse_knowledge_base(_read_toml(path), path.name)
+    acts_path = path.with_name("acts.toml")
+    if acts_path.exists():
+        kb = replace(kb, acts=parse_acts(_read_toml(acts_path), acts_path.name))
+    return kb
+
+
+def _read_toml(path: Path) -> dict[str, Any]:
+    """Read one TOML file; errors name the file."""
     source = path.name
     try:
         raw = path.read_bytes()
@@ -309,4 +413,4 @@ def _load(path: Path) -> KnowledgeBase:
         raise KnowledgeBaseError(f"{source}: not UTF-8 text") from exc
     except tomllib.TOMLDecodeError as exc:
         raise KnowledgeBaseError(f"{source}: not valid TOML ({exc})") from exc
-    return parse_knowledge_base(data, source)
+    return data

@@ -3,34 +3,50 @@
 Whole-sentence similarity fails on this FAQ (shared endings such as "…어떻게 하나요" dominate and
 one jamo typo changes a whole syllable), so the decision rests on *evidence* instead:
 
-1. a **veto** list of other hosting topics forces a fallback;
-2. a **topic gate** (cancel/refund words) keeps near-misses such as "SMS 충전 방법" out;
-3. per-intent **keywords** (strong) and **hints** (weak), searched on jamo with spaces removed and
-   a small, typo-shaped tolerance; a stated elapsed time ("2주 전", "열흘", "8일 됐는데") counts as
-   a keyword of the past-deadline intent;
-4. similarity to each intent's phrasings only re-ranks intents whose evidence is equal;
-5. a **margin** between the two best intents decides answer vs clarify.
+1. a **veto** list of other hosting topics forces a fallback (in a long message, only when the
+   sentence that asks is about the other topic, or our product is never named);
+2. a **topic gate** (cancel/refund words) keeps near-misses such as "SMS 충전 방법" out; words
+   and patterns that can only mean one refund question (확인증, 입출금내역, "목록 … 안 보여")
+   open it by themselves, and so does the answer the customer just read (a follow-up);
+3. per-intent evidence, searched on the text with spaces removed: **keywords** and **anchors**
+   (strong, typo-tolerant on jamo), **patterns** "A ~ B" (strong), **decisive** patterns (the
+   payment method stated), **hints** (weak, exact);
+4. the age of the service as the customer states it ("열하루 지났는데", "11월 3일에 신청",
+   "지난주 목요일"), compared with today's KST date (faq/dates.py): past 7 days is decisive for
+   the past-deadline intent, within 7 days rules it out;
+5. similarity to each intent's phrasings only re-ranks intents whose evidence is equal;
+6. a **margin** between the two best intents decides answer vs clarify.
+
+Conversation acts (status of a filed request, withdrawing it, asking for a person, anger) are
+recognised beside the FAQ decision and reported in ``MatchResult.act``.
 """
 
 from __future__ import annotations
 
 import re
 from collections.abc import Iterable
-from dataclasses import dataclass
-from typing import Any, Literal
+from dataclasses import dataclass, replace
+from datetime import date
+from typing import Literal
 
 from rapidfuzz import fuzz, process
 from rapidfuzz.distance import Levenshtein
 
-from faq.kb import Intent, KnowledgeBase
+from faq.dates import Elapsed, read_elapsed
+from faq.kb import PATTERN_GAP, Intent, KnowledgeBase, pattern_parts
 from faq.normalize import Normalizer, compact, initials, to_jamo
 
 __all__ = ["Decision", "MatchResult", "Matcher"]
 
 Decision = Literal["answer", "clarify", "fallback"]
 
-# Evidence levels before the intent's weight: a keyword is decisive, a hint is a clue.
+# Evidence levels before the intent's weight: a keyword is strong, a hint is a clue; a stated
+# payment method or an age past the deadline outranks a keyword of another intent.
+_DECISIVE_LEVEL = 110.0
 _KEYWORD_LEVEL = 100.0
+# The answer just read, for a short follow-up ("그건 얼마나 돌려받아요?"): above a hint and the
+# general intent, below a keyword of another intent ("그럼 계좌이체는요?").
+_FOLLOW_UP_LEVEL = 92.0
 _HINT_LEVEL = 85.0
 # "일주일 됐는데": too close to the general intent (70) to answer either way -> clarify.
 _BORDERLINE_LEVEL = 75.0
@@ -46,6 +62,17 @@ _MAX_CANDIDATES = 3
 # Very long inputs are cut so latency stays bounded; questions are short.
 MAX_QUESTION_CHARS = 1000
 _MAX_JAMO = 400
+# A follow-up is short; a bare topic ("계좌이체요") is a keyword and at most this much else.
+_FOLLOW_UP_CHARS = 16
+_BARE_EXTRA_CHARS = 3
+# Acts about a request already filed: their cancel words are not a how-to-cancel question.
+_REQUEST_ACTS = frozenset({"request_status", "withdraw_request"})
+# Sentence ends, for telling the context of a long message from its question.
+_SENTENCE_END = re.compile(r"(?<=[.!?。？！\n])\s*|\n+")
+# Where a message holding two questions is cut: after a question mark, or at "그리고".
+_QUESTION_SPLIT = re.compile(
+    r"(?:(?<=[?？])|\s+)\s*(?:아\s*)?(?:그리고요?|또한|하나\s*더)\s+|(?<=[?？])\s*"
+)
 
 # Vowel pairs that are neighbouring keys on the 2-set keyboard or sound alike: "취쇼", "환뷸".
 _CONFUSABLE_VOWELS: frozenset[frozenset[str]] = frozenset(
@@ -58,35 +85,6 @@ _CONFUSABLE_VOWELS: frozenset[frozenset[str]] = frozenset(
 _FINAL_CONSONANTS = frozenset(chr(c) for c in range(0x11A8, 0x11C3))
 _PLACEHOLDER = "\x00"
 
-# Elapsed-time expressions. Digits with a unit are parsed on the spaced text so "3-7일" (-> "3 7일")
-# is read as 7 days, not 37.
-_DIGIT_DURATION = re.compile(r"(\d{1,4})\s*(주일|주|개월|달|년|일)")
-_UNIT_DAYS = {"일": 1, "주": 7, "주일": 7, "개월": 30, "달": 30, "년": 365}
-_WORD_DURATIONS = {
-    "하루": 1, "이틀": 2, "사흘": 3, "나흘": 4, "닷새": 5, "엿새": 6, "이레": 7, "일주일": 7,
-    "한주": 7, "여드레": 8, "아흐레": 9, "열흘": 10, "보름": 15, "두주": 14, "이주일": 14,
-    "이주전": 14, "세주": 21, "삼주": 21, "한달": 30, "두달": 60, "세달": 90, "석달": 90,
-    "넉달": 120, "반년": 180, "일년": 365,
-    # Sino-Korean numerals written out ("칠일 넘으면"), as customers sometimes type them.
-    "칠일": 7, "팔일": 8, "구일": 9, "십일": 10, "십사일": 14, "십오일": 15, "이십일": 20,
-    "삼십일": 30, "한달반": 45,
-}
-_WORD_DURATION = re.compile("|".join(sorted(_WORD_DURATIONS, key=len, reverse=True)))
-# What follows a duration when it means "more than that has passed".
-_OVER_AFTER = re.compile(
-    r"^(?:이|가|을|를|도|은|는|나|이나|째|정도|좀|조금|더|쯤|가량|훨씬)*"
-    r"(?:넘|지나|지났|지난|이후|후|초과|경과|이상)"
-)
-_WITHIN_AFTER = re.compile(
-    r"^(?:이|가|도)*(?:이내|안에|안으로|내에|내로|이전|미만)"
-    # "7일 안 지났는데", "일주일도 안 됐는데", "아직 7일 못 넘었어요": not yet over.
-    r"|^(?:이|가|도|은|는)*(?:안|못)(?:지났|지나|됐|되|넘)"
-)
-# After "N일", what makes it a length of time rather than a calendar date ("25일에 결제").
-_DAYS_AS_DURATION = re.compile(
-    r"^(?:이|가|을|를|도|은|는|나|이나|정도|좀|조금|더|쯤|가량|훨씬|이나)*"
-    r"(?:전|째|됐|되|지나|지났|지난|넘|동안|경과|초과|이상|이내|안|내|미만|이후|후|만에)"
-)
 # Sentence endings shared by every phrasing; removed before similarity so content decides.
 _ENDINGS = re.compile(
     r"(?:어떻게)?(?:하나요|하죠|해요|되나요|돼요|되죠|할까요|인가요|나요|까요|가요|죠|습니다|"
@@ -96,7 +94,11 @@ _ENDINGS = re.compile(
 
 @dataclass(frozen=True, slots=True)
 class MatchResult:
-    """The matcher's decision for one question."""
+    """The matcher's decision for one question.
+
+    ``decision``/``intent``/``candidates`` are the FAQ decision; ``act`` is a conversation act
+    recognised beside it (request_status, withdraw_request, human_agent, complaint) or None.
+    """
 
     text: str
     normalized: str
@@ -104,6 +106,7 @@ class MatchResult:
     intent: str | None
     candidates: tuple[str, ...]
     score: float
+    act: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -122,9 +125,25 @@ class _Term:
         return 100.0 * (1.0 - self.max_edits / len(self.jamo)) - 1e-6
 
 
+class _Terms(tuple[_Term, ...]):
+    """Prepared terms, with one regex that finds whether any is present exactly (one C call)."""
+
+    exact: re.Pattern[str]
+    fuzzy: tuple[_Term, ...]
+
+    @classmethod
+    def of(cls, terms: Iterable[_Term]) -> _Terms:
+        """Build the list and its search helpers."""
+        out = cls(terms)
+        alternatives = sorted((re.escape(t.jamo) for t in out), key=len, reverse=True)
+        out.exact = re.compile("|".join(alternatives) if alternatives else r"(?!)")
+        out.fuzzy = tuple(t for t in out if t.max_edits)
+        return out
+
+
 def _prepare(
     normalizer: Normalizer, words: Iterable[str], *, fuzzy: bool = True
-) -> tuple[_Term, ...]:
+) -> _Terms:
     """Normalise, compact and decompose keywords once, deciding how much typo each tolerates."""
     out: dict[str, _Term] = {}
     for word in words:
@@ -137,7 +156,7 @@ def _prepare(
         # typo-shaped edits; longer words one edit, very long ones two.
         max_edits = 0 if n < 4 or not fuzzy else 1 if n < 10 else 2
         out[text] = _Term(text, jamo, initials(jamo), max_edits, strict=n <= 6)
-    return tuple(out.values())
+    return _Terms.of(out.values())
 
 
 def _typo_ok(term: _Term, window: str) -> bool:
@@ -180,65 +199,58 @@ def _fuzzy_contains(term: _Term, text: str) -> bool:
     return False
 
 
-def _elapsed(normalized: str, limit: int) -> str | None:
-    """Classify stated elapsed time as "over" the limit, "borderline" (exactly it) or None.
-
-    "2주 전", "8일 됐는데" are over; "일주일 됐는데" is borderline because whether that is day 7 or
-    day 8 depends on how the customer counts.
-    """
-    comp = compact(normalized)
-    found: list[str | None] = []
-    for match in _DIGIT_DURATION.finditer(normalized):
-        tail = compact(normalized[match.end() : match.end() + 12])
-        if match.group(2) == "일" and (
-            normalized[: match.start()].rstrip().endswith("월")
-            or not _DAYS_AS_DURATION.match(tail)
-        ):
-            continue  # "11월 24일", "25일에 결제했는데": a date, not days elapsed
-        days = int(match.group(1)) * _UNIT_DAYS[match.group(2)]
-        found.append(_classify(days, tail, limit))
-    for match in _WORD_DURATION.finditer(comp):
-        days = _WORD_DURATIONS[match.group(0)]
-        found.append(_classify(days, comp[match.end() : match.end() + 8], limit))
-    if "over" in found:
-        return "over"
-    return "borderline" if "borderline" in found else None
-
-
-def _classify(days: int, tail: str, limit: int) -> str | None:
-    """Apply the wording after a duration: "7일 이내" is within, "7일 지났" is over."""
-    if _WITHIN_AFTER.match(tail):
-        return None
-    if days > limit:
-        return "over"
-    if days == limit:
-        return "over" if _OVER_AFTER.match(tail) else "borderline"
-    return None
-
-
 class _Probe:
-    """One question's searchable forms; the fuzzy prefilter runs once, on first use."""
+    """One question's searchable forms."""
 
-    __slots__ = ("_fuzzy_scores", "_fuzzy_terms", "_min_cutoff", "jamo", "masked")
+    __slots__ = ("jamo", "masked", "skeleton")
 
-    def __init__(
-        self, jamo: str, masked: str, fuzzy_terms: tuple[str, ...], min_cutoff: float
-    ) -> None:
+    def __init__(self, jamo: str, masked: str) -> None:
         self.jamo, self.masked = jamo, masked
-        self._fuzzy_terms, self._min_cutoff = fuzzy_terms, min_cutoff
-        self._fuzzy_scores: dict[str, float] | None = None
+        self.skeleton = initials(masked)
 
     def may_contain(self, term: _Term) -> bool:
-        """Cheap prefilter: could the term be in the text with a typo? (one C call for all)"""
-        if len(self.masked) <= len(term.jamo):
-            return True  # too short for partial matching; _fuzzy_contains checks directly
-        if self._fuzzy_scores is None:
-            hits = process.extract(
-                self.masked, self._fuzzy_terms, scorer=fuzz.partial_ratio,
-                score_cutoff=self._min_cutoff, limit=None,
+        """Cheap prefilter: could the term be in the text with a typo?
+
+        An accepted typo keeps the term's initial consonants (see _typo_ok), so the term's
+        skeleton must appear in the text's: one substring test instead of a fuzzy search.
+        """
+        return len(self.masked) <= len(term.jamo) or term.anchors in self.skeleton
+
+
+@dataclass(frozen=True, slots=True)
+class _Pattern:
+    """An "A ~ B" pattern compiled for the compact normalised text."""
+
+    text: str
+    regex: re.Pattern[str]
+
+
+def _alternative(normalizer: Normalizer, text: str) -> str:
+    """One alternative as a regex: normalised like customer text; "#" stands for a number."""
+    pieces = [compact(normalizer.normalize(p)) or compact(p) for p in text.split("#")]
+    return r"\d+".join(re.escape(p) for p in pieces)
+
+
+def _compile_patterns(normalizer: Normalizer, patterns: Iterable[str]) -> tuple[_Pattern, ...]:
+    """Normalise each alternative like customer text, then join the parts with a short gap."""
+    out: list[_Pattern] = []
+    for pattern in patterns:
+        parts = []
+        for alternatives in pattern_parts(pattern):
+            alts = sorted(
+                {_alternative(normalizer, a) for a in alternatives}, key=len, reverse=True
             )
-            self._fuzzy_scores = {choice: score for choice, score, _ in hits}
-        return self._fuzzy_scores.get(term.jamo, 0.0) >= term.cutoff
+            parts.append("(?:" + "|".join(alts) + ")")
+        out.append(_Pattern(pattern, re.compile(f".{{0,{PATTERN_GAP}}}?".join(parts))))
+    return tuple(out)
+
+
+def _first_pattern(patterns: tuple[_Pattern, ...], comp: str) -> str | None:
+    """The first pattern found in the compact text."""
+    for pattern in patterns:
+        if pattern.regex.search(comp):
+            return pattern.text
+    return None
 
 
 @dataclass(frozen=True, slots=True)
@@ -246,10 +258,23 @@ class _IntentIndex:
     """One intent's prepared evidence."""
 
     intent: Intent
-    keywords: tuple[_Term, ...]
-    hints: tuple[_Term, ...]
-    exclude: tuple[_Term, ...]
+    keywords: _Terms
+    anchors: _Terms
+    hints: _Terms
+    hint_patterns: tuple[_Pattern, ...]
+    exclude: _Terms
+    patterns: tuple[_Pattern, ...]
+    decisive: tuple[_Pattern, ...]
     phrasings: tuple[str, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class _ActIndex:
+    """One conversation act's prepared patterns."""
+
+    id: str
+    patterns: tuple[_Pattern, ...]
+    exclude: tuple[_Pattern, ...]
 
 
 @dataclass(frozen=True, slots=True)
@@ -261,6 +286,8 @@ class _Scored:
     weight: float
     similarity: float
     reason: str | None
+    opens_gate: bool = False
+    term: str | None = None
 
     @property
     def evidence(self) -> float:
@@ -279,6 +306,17 @@ class _Scored:
         return _EVIDENCE_SHARE * self.level + _SIMILARITY_SHARE * self.similarity
 
 
+@dataclass(frozen=True, slots=True)
+class _Question:
+    """One question's normalised forms, searched once and shared by every intent."""
+
+    text: str
+    normalized: str
+    comp: str
+    probe: _Probe
+    elapsed: Elapsed
+
+
 class Matcher:
     """Matches customer questions against the knowledge base; build once, reuse (thread-safe)."""
 
@@ -290,13 +328,20 @@ class Matcher:
         self._veto = _prepare(norm, kb.matching.veto)
         self._protected = tuple(t.jamo for t in _prepare(norm, kb.matching.protected))
         self._ambiguous = frozenset(compact(norm.normalize(a)) for a in kb.matching.ambiguous)
+        self._product = tuple(compact(norm.normalize(p)) for p in kb.matching.product)
+        self._follow_up = tuple(compact(norm.normalize(p)) for p in kb.matching.follow_up)
+        self._neutral = _compile_patterns(norm, kb.matching.neutral)
         self._intents = tuple(
             _IntentIndex(
                 intent=intent,
                 keywords=_prepare(norm, intent.keywords),
+                anchors=_prepare(norm, intent.anchors),
                 # Hints are weak, often short clues: exact only, so typos cannot invent them.
-                hints=_prepare(norm, intent.hints, fuzzy=False),
+                hints=_prepare(norm, (h for h in intent.hints if "~" not in h), fuzzy=False),
+                hint_patterns=_compile_patterns(norm, (h for h in intent.hints if "~" in h)),
                 exclude=_prepare(norm, intent.exclude),
+                patterns=_compile_patterns(norm, intent.patterns),
+                decisive=_compile_patterns(norm, intent.decisive),
                 phrasings=tuple(
                     dict.fromkeys(
                         self._content(norm.normalize(p))
@@ -306,114 +351,287 @@ class Matcher:
             )
             for intent in kb.intents
         )
-        fuzzy = {
-            t.jamo: t.cutoff
-            for terms in (
-                self._topic, self._veto,
-                *(getattr(ix, name) for ix in self._intents for name in ("keywords", "exclude")),
+        self._acts = tuple(
+            _ActIndex(
+                act.id, _compile_patterns(norm, act.patterns), _compile_patterns(norm, act.exclude)
             )
-            for t in terms
-            if t.max_edits
-        }
-        self._fuzzy_terms = tuple(fuzzy)
-        self._min_cutoff = min(fuzzy.values(), default=100.0)
+            for act in kb.acts
+        )
+        self._limit = next(
+            (i.elapsed_days_over for i in kb.intents if i.elapsed_days_over is not None), 7
+        )
 
     def normalize(self, text: str) -> str:
         """The normalised form of *text* used for matching."""
         return self._normalizer.normalize(text)
 
-    def match(self, text: str) -> MatchResult:
-        """Decide answer / clarify / fallback for one customer question."""
-        result, _ = self._run(text)
-        return result
+    def match(
+        self, text: str, *, today: date | None = None, previous: str | None = None
+    ) -> MatchResult:
+        """Decide answer / clarify / fallback for one customer message, and recognise its act.
 
-    def explain(self, text: str) -> dict[str, Any]:
-        """The decision plus the evidence behind it (for debugging and the eval report)."""
-        result, details = self._run(text)
-        return {"result": result, **details}
+        *today* is the KST date, used to read calendar dates and weekdays against the 7-day
+        rule ("11월 3일에 신청했는데"); without it only durations are read ("열흘 됐는데").
+        *previous* is the intent id of the answer the customer just read: a short follow-up
+        ("그럼 계좌이체는요?", "그건 얼마나 돌려받아요?") is then read in its context.
+        """
+        return self._run(text, today=today, previous=previous)
 
-    def _run(self, text: str) -> tuple[MatchResult, dict[str, Any]]:
-        """Shared implementation of match() and explain()."""
+    def match_all(
+        self, text: str, *, today: date | None = None, previous: str | None = None
+    ) -> list[MatchResult]:
+        """One result per question in the message, in the order asked (at most two).
+
+        "SMS 충전금도 환불돼요? 그리고 마이캐쉬는 며칠 걸려요?" gives the two answers; a message
+        with one question (however long) gives the same single result as match().
+        """
+        whole = self._run(text, today=today, previous=previous)
+        parts = self._questions(text)
+        if len(parts) < 2:
+            return [whole]
+        results: list[MatchResult] = []
+        context = previous
+        for part, joined in parts:
+            r = self._run(part, today=today, previous=context, context_only=True)
+            if r.decision == "answer" and r.intent:
+                context = r.intent
+                if r.intent not in {x.intent for x in results}:
+                    # Without an explicit "그리고", a second answer must be a specific question,
+                    # not the general how-to-cancel one that context sentences also trigger.
+                    general = self.kb.get(r.intent).weight < 1.0
+                    if not results or joined or not general:
+                        results.append(replace(r, text=part, act=whole.act))
+        if len(results) < 2:
+            return [whole]
+        return results[:2]
+
+    def _questions(self, text: str) -> list[tuple[str, bool]]:
+        """Question segments with whether an explicit "그리고" introduced them."""
+        pieces: list[tuple[str, bool]] = []
+        pos = 0
+        for m in _QUESTION_SPLIT.finditer(text):
+            piece = text[pos : m.start()].strip()
+            if piece:
+                pieces.append((piece, bool(m.group(0).strip())))
+            pos = m.end()
+        tail = text[pos:].strip()
+        if tail:
+            if pieces and not tail.endswith(("?", "？")) and not _QUESTION_SPLIT.search(tail):
+                # Trailing context after the last question ("… 되나요? 저 8일째인데요").
+                piece, joined = pieces.pop()
+                tail = f"{piece} {tail}"
+                pieces.append((tail, joined))
+            else:
+                pieces.append((tail, False))
+        # A piece is introduced by the separator *before* it.
+        out: list[tuple[str, bool]] = []
+        joined_next = False
+        for piece, joined_after in pieces:
+            out.append((piece, joined_next))
+            joined_next = joined_after
+        return out
+
+    def _run(
+        self,
+        text: str,
+        *,
+        today: date | None,
+        previous: str | None,
+        context_only: bool = False,
+    ) -> MatchResult:
+        """Shared implementation of match() and match_all()."""
         # A question is a few sentences; a pasted document must not cost seconds to normalise.
-        normalized = self._normalizer.normalize(text[:MAX_QUESTION_CHARS])
+        text_cut = text[:MAX_QUESTION_CHARS]
+        normalized = self._normalizer.normalize(text_cut)
         comp = compact(normalized)
-        jamo = to_jamo(comp)[:_MAX_JAMO]
-        probe = _Probe(jamo, self._mask_protected(jamo), self._fuzzy_terms, self._min_cutoff)
-        details: dict[str, Any] = {"veto": None, "topic": None, "scores": {}}
         if not comp:
-            return self._result(text, normalized, "fallback", (), 0.0), details
+            return self._result(text, normalized, "fallback", (), 0.0, None)
+        act = self._act(comp)
+        comp = self._mask_neutral(comp)
+        jamo = to_jamo(comp)[:_MAX_JAMO]
+        probe = self._probe(jamo)
+        elapsed = read_elapsed(text_cut, today, self._limit, normalized=normalized)
+        q = _Question(text_cut, normalized, comp, probe, elapsed)
+        if previous is not None and previous not in self.kb.ids:
+            previous = None
 
-        scored = sorted(
-            (self._score(index, normalized, probe) for index in self._intents),
-            key=lambda s: (s.combined, s.similarity),
-            reverse=True,
-        )
-        details["scores"] = {
-            s.intent_id: {"evidence": s.evidence, "similarity": round(s.similarity, 1),
-                          "combined": round(s.combined, 1), "reason": s.reason}
-            for s in scored
-        }
+        scored = [self._score(index, q) for index in self._intents]
+        if act in _REQUEST_ACTS:
+            scored = [self._for_filed_request(s, q) for s in scored]
+        follow_up = previous is not None and self._is_follow_up(comp)
+        if follow_up and not context_only:
+            scored = [
+                replace(s, level=_FOLLOW_UP_LEVEL, reason="follow-up")
+                if s.intent_id == previous and s.level < _FOLLOW_UP_LEVEL
+                else s
+                for s in scored
+            ]
+        scored.sort(key=lambda s: (s.combined, s.similarity), reverse=True)
         top_score = scored[0].confidence
 
-        veto = self._first_hit(self._veto, probe)
-        details["veto"] = veto
-        if veto is not None:
-            return self._result(text, normalized, "fallback", (), top_score), details
-        topic = self._first_hit(self._topic, probe)
-        details["topic"] = topic
-        if topic is None:
-            return self._result(text, normalized, "fallback", (), top_score), details
+        if self._vetoed(q):
+            return self._result(text, normalized, "fallback", (), top_score, act)
+        gate = (
+            follow_up
+            or (context_only and previous is not None)
+            or self._first_hit(self._topic, probe) is not None
+            or any(s.opens_gate for s in scored)
+            or self._is_bare_topic(comp, scored)
+        )
+        if not gate:
+            return self._result(text, normalized, "fallback", (), top_score, act)
 
-        if comp in self._ambiguous:
+        if comp in self._ambiguous and act is None:
             ids = tuple(s.intent_id for s in scored[:_MAX_CANDIDATES])
-            return self._result(text, normalized, "clarify", ids, top_score), details
+            return self._result(text, normalized, "clarify", ids, top_score, act)
 
-        ranked = [s for s in scored if s.evidence > 0] or scored
+        ranked = [s for s in scored if s.evidence > 0]
+        if not ranked:
+            return self._result(text, normalized, "fallback", (), top_score, act)
         best = ranked[0]
         runner_up = ranked[1].combined if len(ranked) > 1 else 0.0
-        if best.evidence > 0 and best.combined - runner_up >= _ANSWER_MARGIN:
+        if best.combined - runner_up >= _ANSWER_MARGIN:
             return self._result(
-                text, normalized, "answer", (best.intent_id,), best.confidence
-            ), details
+                text, normalized, "answer", (best.intent_id,), best.confidence, act
+            )
         close = [s.intent_id for s in ranked if s.combined >= best.combined - _CLARIFY_WINDOW]
         if len(close) < 2:
-            close = [s.intent_id for s in ranked[:2]]
+            close = [s.intent_id for s in scored[:2]]
         return self._result(
-            text, normalized, "clarify", tuple(close[:_MAX_CANDIDATES]), best.confidence
-        ), details
-
-    def _score(self, index: _IntentIndex, normalized: str, probe: _Probe) -> _Scored:
-        """Evidence (keyword / hint / elapsed time) and phrasing similarity for one intent."""
-        intent = index.intent
-        similarity = self._similarity(index, normalized)
-        if self._first_hit(index.exclude, probe) is not None:
-            return _Scored(intent.id, 0.0, intent.weight, similarity, "excluded")
-        level, reason = 0.0, None
-        elapsed = (
-            _elapsed(normalized, intent.elapsed_days_over)
-            if intent.elapsed_days_over is not None
-            else None
+            text, normalized, "clarify", tuple(close[:_MAX_CANDIDATES]), best.confidence, act
         )
-        if elapsed == "over":
-            level, reason = _KEYWORD_LEVEL, "elapsed"
-        else:
-            keyword = self._first_hit(index.keywords, probe)
-            if keyword is not None:
-                level, reason = _KEYWORD_LEVEL, keyword
-            else:
-                hint = self._first_hit(index.hints, probe)
-                if hint is not None:
-                    level, reason = _HINT_LEVEL, f"hint:{hint}"
-                elif elapsed == "borderline":
-                    level, reason = _BORDERLINE_LEVEL, "elapsed:borderline"
-        return _Scored(intent.id, level, intent.weight, similarity, reason)
+
+    def _score(self, index: _IntentIndex, q: _Question) -> _Scored:
+        """Evidence (pattern / keyword / hint / elapsed time) and phrasing similarity."""
+        intent = index.intent
+        similarity = self._similarity(index, q.normalized)
+        if self._first_hit(index.exclude, q.probe) is not None:
+            return _Scored(intent.id, 0.0, intent.weight, similarity, "excluded")
+        verdict = q.elapsed.verdict if intent.elapsed_days_over is not None else None
+        if verdict == "within":
+            # The customer is still inside the 7 days: whatever they fear, not this question.
+            return _Scored(intent.id, 0.0, intent.weight, similarity, "elapsed:within")
+        decisive = _first_pattern(index.decisive, q.comp)
+        pattern = _first_pattern(index.patterns, q.comp)
+        anchor = self._first_hit(index.anchors, q.probe)
+        opens_gate = decisive is not None or pattern is not None or anchor is not None
+        if decisive is not None:
+            return _Scored(
+                intent.id, _DECISIVE_LEVEL, intent.weight, similarity, decisive, opens_gate
+            )
+        if verdict == "over":
+            return _Scored(
+                intent.id, _DECISIVE_LEVEL, intent.weight, similarity, "elapsed", opens_gate
+            )
+        if pattern is not None:
+            return _Scored(intent.id, _KEYWORD_LEVEL, intent.weight, similarity, pattern, True)
+        if anchor is not None:
+            return _Scored(
+                intent.id, _KEYWORD_LEVEL, intent.weight, similarity, anchor, True, anchor
+            )
+        keyword = self._first_hit(index.keywords, q.probe)
+        if keyword is not None:
+            return _Scored(
+                intent.id, _KEYWORD_LEVEL, intent.weight, similarity, keyword, term=keyword
+            )
+        hint = self._first_hit(index.hints, q.probe) or _first_pattern(index.hint_patterns, q.comp)
+        if hint is not None:
+            return _Scored(intent.id, _HINT_LEVEL, intent.weight, similarity, f"hint:{hint}")
+        if verdict == "borderline":
+            return _Scored(
+                intent.id, _BORDERLINE_LEVEL, intent.weight, similarity, "elapsed:borderline"
+            )
+        return _Scored(intent.id, 0.0, intent.weight, similarity, None)
+
+    def _for_filed_request(self, s: _Scored, q: _Question) -> _Scored:
+        """Asking about (or withdrawing) a filed request is not a question about cancelling.
+
+        Its cancel words must not answer how-to-cancel, and its dates are the request's, so the
+        past-deadline intent needs a stated service age past the limit.
+        """
+        intent = self.kb.get(s.intent_id)
+        if intent.weight < 1.0 or (
+            intent.elapsed_days_over is not None and q.elapsed.verdict != "over"
+        ):
+            return replace(s, level=0.0, reason="filed-request")
+        return s
+
+    def _act(self, comp: str) -> str | None:
+        """The first conversation act (in the acts file's order) whose pattern is present."""
+        for act in self._acts:
+            if _first_pattern(act.patterns, comp) is not None and (
+                _first_pattern(act.exclude, comp) is None
+            ):
+                return act.id
+        return None
+
+    def _mask_neutral(self, comp: str) -> str:
+        """Hide statements that look like evidence but are not ("한 통도 안 보냈어요")."""
+        for pattern in self._neutral:
+            comp = pattern.regex.sub(lambda m: _PLACEHOLDER * len(m.group(0)), comp)
+        return comp
+
+    def _is_follow_up(self, comp: str) -> bool:
+        """A short message, or one that refers back ("그럼", "그건", "그 돈")."""
+        return len(comp) <= _FOLLOW_UP_CHARS or any(comp.startswith(w) for w in self._follow_up)
+
+    def _is_bare_topic(self, comp: str, scored: list[_Scored]) -> bool:
+        """A message that is just one intent's keyword ("계좌이체", "마이캐쉬요")."""
+        content = _ENDINGS.sub("", comp) or comp
+        terms = [s.term for s in scored if s.term and s.level >= _KEYWORD_LEVEL]
+        return len(terms) == 1 and len(content) - len(terms[0].lstrip("~")) <= _BARE_EXTRA_CHARS
+
+    def explain(
+        self, text: str, *, today: date | None = None, previous: str | None = None
+    ) -> dict[str, object]:
+        """The evidence behind a decision, for `faq eval --explain` and debugging."""
+        normalized = self._normalizer.normalize(text[:MAX_QUESTION_CHARS])
+        comp = self._mask_neutral(compact(normalized))
+        jamo = to_jamo(comp)[:_MAX_JAMO]
+        probe = self._probe(jamo)
+        elapsed = read_elapsed(text, today, self._limit, normalized=normalized)
+        q = _Question(text, normalized, comp, probe, elapsed)
+        return {
+            "result": self.match(text, today=today, previous=previous),
+            "elapsed": elapsed.verdict,
+            "topic": self._first_hit(self._topic, probe),
+            "veto": self._first_hit(self._veto, probe),
+            "scores": {
+                s.intent_id: (s.evidence, round(s.similarity, 1), s.reason, s.opens_gate)
+                for s in (self._score(ix, q) for ix in self._intents)
+            },
+        }
+
+    def _vetoed(self, q: _Question) -> bool:
+        """Another hosting topic is what the customer asks about.
+
+        In a long message the veto word may only be background ("쇼핑몰 주문 알림 보내려고 … 알림톡
+        신청했는데 … 빼고 싶은데"): it is ignored when its sentence has no cancel/refund word,
+        another sentence has one, and the message names our product.
+        """
+        if self._first_hit(self._veto, q.probe) is None:
+            return False
+        sentences = [s for s in _SENTENCE_END.split(q.text) if s.strip()]
+        if len(sentences) < 2 or not any(p in q.comp for p in self._product):
+            return True
+        topical = False
+        for sentence in sentences:
+            comp = compact(self._normalizer.normalize(sentence))
+            jamo = to_jamo(comp)[:_MAX_JAMO]
+            probe = self._probe(jamo)
+            has_topic = self._first_hit(self._topic, probe) is not None
+            if has_topic and self._first_hit(self._veto, probe) is not None:
+                return True
+            topical = topical or has_topic
+        return not topical
 
     def _similarity(self, index: _IntentIndex, normalized: str) -> float:
         """Best similarity between the question's content and the intent's phrasings (jamo)."""
         content = self._content(normalized)
         if not content:
             return 0.0
-        return max(fuzz.ratio(content, p) for p in index.phrasings)
+        best = process.extractOne(content, index.phrasings, scorer=fuzz.ratio)
+        return float(best[1]) if best else 0.0
 
     @staticmethod
     def _content(normalized: str) -> str:
@@ -422,15 +640,20 @@ class Matcher:
         return to_jamo(_ENDINGS.sub("", comp) or comp)
 
     @staticmethod
-    def _first_hit(terms: tuple[_Term, ...], probe: _Probe) -> str | None:
+    def _first_hit(terms: _Terms, probe: _Probe) -> str | None:
         """The first term found exactly, else the first found with an acceptable typo."""
-        for term in terms:
-            if term.jamo in probe.jamo:
-                return term.text
-        for term in terms:
-            if term.max_edits and probe.may_contain(term) and _fuzzy_contains(term, probe.masked):
+        if terms.exact.search(probe.jamo):
+            for term in terms:
+                if term.jamo in probe.jamo:
+                    return term.text
+        for term in terms.fuzzy:
+            if probe.may_contain(term) and _fuzzy_contains(term, probe.masked):
                 return f"~{term.text}"
         return None
+
+    def _probe(self, jamo: str) -> _Probe:
+        """The searchable forms of one question's jamo."""
+        return _Probe(jamo, self._mask_protected(jamo))
 
     def _mask_protected(self, jamo: str) -> str:
         """Hide real words that look like typos of keywords from the fuzzy search."""
@@ -441,7 +664,12 @@ class Matcher:
 
     @staticmethod
     def _result(
-        text: str, normalized: str, decision: Decision, candidates: tuple[str, ...], score: float
+        text: str,
+        normalized: str,
+        decision: Decision,
+        candidates: tuple[str, ...],
+        score: float,
+        act: str | None,
     ) -> MatchResult:
         """Build a MatchResult; the intent is set only for an answer."""
         return MatchResult(
@@ -451,4 +679,5 @@ class Matcher:
             intent=candidates[0] if decision == "answer" else None,
             candidates=candidates,
             score=round(max(0.0, min(100.0, score)), 1),
+            act=act,
         )

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass
+from datetime import date
 from pathlib import Path
 
 import pytest
@@ -14,6 +15,7 @@ from faq.evaluate import (
     format_report,
     match_result_json,
     read_labelled_tsv,
+    read_today,
     run_eval,
 )
 from faq.kb import load_knowledge_base
@@ -110,6 +112,7 @@ def test_json_for_the_cli_has_the_documented_fields() -> None:
         "intent": None,
         "candidates": list(result.candidates),
         "score": result.score,
+        "act": None,
     }
     assert json.loads(json.dumps(obj, ensure_ascii=False)) == obj
 
@@ -124,3 +127,49 @@ def test_matcher_meets_the_targets_on_the_development_set_and_beats_the_baseline
     assert report.in_scope_accuracy > baseline.in_scope_accuracy
     assert report.wrong_rate < baseline.wrong_rate
     assert "baseline" in run_eval(DEV_SET)
+
+
+def test_the_today_header_is_read_and_passed_to_the_matcher(tmp_path: Path) -> None:
+    path = tmp_path / "set.tsv"
+    path.write_text(
+        "# today: 2026-12-01\n11월 3일에 신청한 알림톡 취소하고 싶어요\tpast_deadline\n",
+        encoding="utf-8",
+    )
+    assert read_today(path) == date(2026, 12, 1)
+    assert "in-scope answered right               100.0%" in run_eval(path)
+    # Read against a day inside the 7 days, the same question is how-to-cancel.
+    path.write_text(
+        "# today: 2026-11-05\n11월 3일에 신청한 알림톡 취소하고 싶어요\thow_to_cancel\n",
+        encoding="utf-8",
+    )
+    assert "in-scope answered right               100.0%" in run_eval(path)
+
+
+def test_a_file_without_the_header_has_no_today(tmp_path: Path) -> None:
+    path = tmp_path / "set.tsv"
+    path.write_text("# a comment\n환불\thow_to_cancel\n", encoding="utf-8")
+    assert read_today(path) is None
+
+
+def test_act_rows_are_scored_against_the_act_and_shown_like_intents() -> None:
+    rows = [
+        ("제 환불 신청 어떻게 됐나요?", "request_status"),
+        ("상담원 연결해 주세요", "human_agent"),
+        ("환불 신청 철회할게요", "withdraw_request"),
+        ("알림톡 취소하고 싶어요", "how_to_cancel"),
+        ("도메인 환불", "none"),
+    ]
+    matcher = Matcher(load_knowledge_base())
+    report = evaluate(matcher.match, rows)
+    assert report.act_accuracy == 1.0
+    assert report.in_scope_accuracy == 1.0
+    assert len(report.act_rows) == 3 and len(report.in_scope) == 1
+    text = format_report(report, evaluate(baseline_predict, rows))
+    assert "conversation acts recognised" in text
+    assert "request_status" in text and "Acts (matcher" in text
+
+
+def test_answering_how_to_cancel_to_a_filed_request_counts_as_wrong() -> None:
+    fake = FakePrediction("answer", "how_to_cancel", ("how_to_cancel",))
+    report = evaluate(lambda _: fake, [("제 신청 어떻게 됐어요", "request_status")])
+    assert report.wrong_rate == 1.0

@@ -154,6 +154,47 @@ def test_broken_toml_and_missing_file_are_reported(tmp_path: Path) -> None:
 
 
 def test_loading_and_indexing_take_well_under_half_a_second() -> None:
+    # The target is 200 ms (benchmarks/faq_bench.py); the bound leaves room for a busy machine.
     start = time.perf_counter()
     Matcher(load_knowledge_base(PACKAGED))  # an explicit path bypasses the cache
     assert time.perf_counter() - start < 0.5
+
+
+ACTS = PACKAGED.with_name("acts.toml")
+
+
+def test_the_four_conversation_acts_load_beside_the_intents() -> None:
+    kb = load_knowledge_base()
+    assert [a.id for a in kb.acts] == [
+        "withdraw_request", "request_status", "human_agent", "complaint",
+    ]
+    assert all(a.patterns and a.phrasings for a in kb.acts)
+
+
+def test_a_knowledge_base_without_an_acts_file_has_no_acts(tmp_path: Path) -> None:
+    assert load_knowledge_base(_write(tmp_path, _packaged())).acts == ()
+
+
+@pytest.mark.parametrize(
+    ("edit", "message"),
+    [
+        (lambda t: t.replace('id = "complaint"', 'id = "anger"'),
+         "act 'anger': field 'id' must be one of"),
+        (lambda t: t.replace('title = "상담원 연결"', 'titel = "상담원 연결"'),
+         "act 'human_agent': field 'titel' is not a known field"),
+        (lambda t: t.replace('"소비자원|', '"|소비자원|'),
+         "act 'complaint': field 'patterns' has an empty part"),
+    ],
+)
+def test_a_bad_acts_file_is_named_in_the_error(tmp_path: Path, edit: Any, message: str) -> None:
+    _write(tmp_path, _packaged())
+    (tmp_path / "acts.toml").write_text(edit(ACTS.read_text(encoding="utf-8")), encoding="utf-8")
+    with pytest.raises(KnowledgeBaseError, match=re.escape(message)):
+        load_knowledge_base(tmp_path / "intents.toml")
+
+
+def test_a_pattern_with_an_empty_part_is_named_in_the_error(tmp_path: Path) -> None:
+    data = _packaged()
+    data["intent"][2]["patterns"] = ["충전 ~ ~ 환불"]
+    with pytest.raises(KnowledgeBaseError, match="intent 'sms_charge_refund': field 'patterns'"):
+        load_knowledge_base(_write(tmp_path, data))

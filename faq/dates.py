@@ -1,0 +1,385 @@
+"""Reading how long ago a customer's service was issued, from what they wrote.
+
+The 7-day rule counts the issue date as day 1 (issued 11-20 → last day 11-26, day 8 on 11-27). A
+customer states the age of a service in many ways: a duration ("열흘 됐는데", "8일째", "2주 전에",
+"열하루 지났는데"), a calendar date ("11월 3일에 신청", "11/21 신청 건", "10월 말에 결제"), a
+relative day ("어제", "엊그제") or a weekday ("지난주 목요일에"). Durations need no calendar;
+dates and weekdays are compared with *today* (the KST date), and are ignored when it is unknown.
+
+Each mention becomes a range of day numbers (day 1 = the issue date) and, against the limit,
+a verdict: ``over`` (past the deadline), ``within`` or ``borderline`` (it depends on how the
+customer counts, e.g. "일주일 됐는데" is day 7 or 8). A time that belongs to a *refund request*
+("환불 신청한 지 3일 됐는데", "금요일에 취소 접수했어요") says nothing about the deadline and is
+reported separately.
+"""
+
+from __future__ import annotations
+
+import calendar
+import re
+import unicodedata
+from collections.abc import Iterator
+from dataclasses import dataclass
+from datetime import date, timedelta
+from typing import Literal
+
+__all__ = ["Elapsed", "Mention", "Verdict", "read_elapsed"]
+
+Verdict = Literal["over", "within", "borderline"]
+Kind = Literal["statement", "belief", "conditional"]
+
+_OPEN = 10_000  # "more than N days": no upper bound
+
+# Native and Sino-Korean numerals written out, as customers type them ("열하루 지났는데").
+_WORD_DAYS: dict[str, int] = {
+    "하루": 1, "이틀": 2, "사흘": 3, "나흘": 4, "닷새": 5, "엿새": 6, "이레": 7, "여드레": 8,
+    "아흐레": 9, "열흘": 10, "열하루": 11, "열이틀": 12, "열사흘": 13, "열나흘": 14, "보름": 15,
+    "스무날": 20, "일주일": 7, "한주": 7, "두주": 14, "이주": 14, "이주일": 14, "세주": 21,
+    "삼주": 21,
+    "한달": 30, "두달": 60, "세달": 90, "석달": 90, "넉달": 120, "반년": 180, "일년": 365,
+    "한달반": 45, "일주일하고하루": 8, "일주일하고이틀": 9, "일주일하고사흘": 10,
+    "칠일": 7, "팔일": 8, "구일": 9, "십일": 10, "십사일": 14, "십오일": 15, "이십일": 20,
+    "삼십일": 30,
+}
+_UNIT_DAYS = {"일": 1, "주": 7, "주일": 7, "개월": 30, "달": 30, "년": 365}
+
+# Words that can sit between a duration and what it means ("2주쯤 전에", "일주일도 안 됐는데").
+_FILL = (
+    r"(?:이|가|을|를|도|은|는|이나|나|정도|좀|조금|쯤|가량|여|남짓|가까이|거의|다|딱|벌써|이미|훨씬"
+    r"|좀더|더|이상이|째가)*"
+)
+_TAILS: tuple[tuple[str, re.Pattern[str]], ...] = tuple(
+    (name, re.compile(_FILL + pattern))
+    for name, pattern in (
+        # "7일 지나면", "일주일 넘은 경우": a question about the rule, not their case.
+        ("cond_over", r"(?:지나면|지나서도|지나도|넘으면|넘기면|넘어가면|넘어도|초과하면|경과하면"
+                      r"|지난경우|넘은경우|넘긴경우|초과한경우|경과한경우|지났으면|넘었으면"
+                      r"|이후에는|이후엔|후에는|후엔|뒤에는|뒤엔|지난건|넘긴건|넘은건|지난거|넘은거)"),
+        ("cond_within", r"(?:이내|안이면|안에|내에|내로|안쪽|전이면|안에는)"),
+        # "아직 7일 안 지났는데", "일주일도 안 됐는데": the customer's belief.
+        ("belief_within", r"(?:안지났|안지난|안지나|안됐|안된|안되|못넘|안넘|미만|못됐|안돼)"),
+        ("almost", r"(?:다돼가|다되가|되어가|돼가|되가|다되어가)"),
+        ("ago", r"전"),
+        ("nth", r"째"),
+        ("over", r"(?:지났|지나|지난|넘었|넘어|넘게|넘은|넘긴|넘겼|넘음|넘|초과|경과|이상|하고도"
+                 r"|이후|후|뒤)"),
+        ("been", r"(?:됐|되었|돼|된|되어|됨|되는데|되네|되고)"),
+    )
+)
+# Before a bare duration: "신청한 지 20일", "가입하고 열흘".
+_SINCE_HEAD = re.compile(
+    r"(?:신청|가입|결제|결재|구매|발급|이용|사용)(?:한지|하고|한|된지|일로부터)$"
+)
+
+# An event a time can belong to, looked for right after (or before) the time.
+_REQUEST_EVENT = re.compile(
+    r"(?:환불|취소|철회)(?:를|을|도)?(?:신청|요청|접수|넣|냈)|접수"
+    r"|(?:신청|요청)(?:을|서를|서|건을)?(?:넣|냈|제출)|취소했|환불받았|취소눌"
+)
+_SERVICE_EVENT = re.compile(
+    r"신청|가입|결제|결재|구매|구입|샀|산거|산건|발급|개통|이용시작|쓰기시작|시작했|등록했|한거|한건"
+)
+_REQUEST_BEFORE = re.compile(
+    r"(?:(?:환불|취소)(?:신청|요청|접수)|접수|신청넣|요청)"
+    r"(?:한|하고|했고|한게|하고나서)?(?:지|후|뒤|하고)?$"
+)
+_SERVICE_BEFORE = re.compile(
+    r"(?:신청|가입|결제|결재|구매|발급)(?:일|일은|일이|한게|한건|한거|은|이)?$"
+)
+
+_DIGIT_DURATION = re.compile(r"(?<![\d/.\-~월])(\d{1,3})(주일|주|개월|달|년|일)")
+_WORD_DURATION = re.compile("|".join(sorted(_WORD_DAYS, key=len, reverse=True)))
+_ISO = re.compile(r"(20\d\d)[-./년](\d{1,2})[-./월](\d{1,2})")
+_MONTH_DAY = re.compile(r"(?<!\d)(\d{1,2})월(\d{1,2})일")
+_SLASH_DATE = re.compile(r"(?<![\d/.\-])(\d{1,2})[/.](\d{1,2})(?![\d/.]|만|천|원|%|배|건|통)")
+_MONTH_PART = re.compile(
+    r"(?<![\d/.\-])(\d{1,2})월(초순|초|중순|중|하순|말경|말|쯤|경|에|달)?(?!\d)"
+)
+_REL_MONTH = re.compile(
+    r"(지난달|저번달|지난해|작년|이번달|이달)(초순|초|중순|중|하순|말경|말|(\d{1,2})월|(\d{1,2})일)?"
+)
+_DAY_OF_MONTH = re.compile(
+    r"(?<![\d/.\-~월])(\d{1,2})일(?=에|날|자|신청|결제|가입|구매|\)|인데|이었)"
+)
+_RELATIVE_DAY = re.compile(r"엊그저께|엊그제|그저께|그제|어제|어저께|오늘")
+_RELATIVE_DAYS = {"오늘": 0, "어제": 1, "어저께": 1, "그제": 2, "그저께": 2, "엊그제": 2,
+                  "엊그저께": 2}
+_WEEKDAY = re.compile(r"(지난주|저번주|이번주|지난|저번)?([월화수목금토일])요일")
+_WEEKDAYS = "월화수목금토일"
+
+
+@dataclass(frozen=True, slots=True)
+class Mention:
+    """One time expression read from the question."""
+
+    text: str
+    kind: Kind
+    first_day: int
+    last_day: int
+    about_request: bool
+
+    def verdict(self, limit: int) -> Verdict:
+        """Compare the day range with the last eligible day."""
+        if self.first_day > limit:
+            return "over"
+        if self.last_day <= limit:
+            return "within"
+        return "borderline"
+
+
+@dataclass(frozen=True, slots=True)
+class Elapsed:
+    """Everything said about time in one question, and the verdict against the limit."""
+
+    verdict: Verdict | None
+    mentions: tuple[Mention, ...]
+
+    @property
+    def about_request(self) -> bool:
+        """Some time in the question belongs to a filed refund request ("신청한 지 3일")."""
+        return any(m.about_request for m in self.mentions)
+
+
+def _compact(text: str) -> str:
+    """NFKC, lower case, no spaces; keep /, ., -, ~ only between digits (dates, ranges)."""
+    s = unicodedata.normalize("NFKC", text).lower().replace("욜", "요일")
+    s = re.sub(r"(?<=\d)\s*([/.\-~])\s*(?=\d)", r"\1", s)
+    s = re.sub(r"(?<!\d)[/.\-~]|[/.\-~](?!\d)", " ", s)
+    return re.sub(r"[^0-9a-z가-힣/.\-~()]", "", s)
+
+
+def _event(comp: str, start: int, end: int) -> str | None:
+    """'request' or 'service': which event the time at comp[start:end] belongs to."""
+    after = comp[end : end + 16]
+    request = _REQUEST_EVENT.search(after)
+    service = _SERVICE_EVENT.search(after)
+    if request and (not service or request.start() <= service.start()):
+        return "request"
+    if service:
+        return "service"
+    before = comp[max(0, start - 12) : start]
+    if _REQUEST_BEFORE.search(before):
+        return "request"
+    if _SERVICE_BEFORE.search(before) or _SINCE_HEAD.search(before):
+        return "service"
+    return None
+
+
+def _tail_kind(tail: str) -> str | None:
+    """The meaning of what follows a duration (see _TAILS), or None."""
+    for name, pattern in _TAILS:
+        if pattern.match(tail):
+            return name
+    return None
+
+
+def _durations(comp: str) -> Iterator[Mention]:
+    """Durations with what follows them; calendar days ("25일에") are left to _dates."""
+    found: list[tuple[int, int, int]] = []
+    for m in _DIGIT_DURATION.finditer(comp):
+        n = int(m.group(1)) * _UNIT_DAYS[m.group(2)]
+        if n:
+            found.append((m.start(), m.end(), n))
+    for m in _WORD_DURATION.finditer(comp):
+        if not any(s <= m.start() < e for s, e, _ in found):
+            found.append((m.start(), m.end(), _WORD_DAYS[m.group(0)]))
+    for start, end, n in found:
+        kind = _tail_kind(comp[end : end + 12])
+        before = comp[max(0, start - 8) : start]
+        if kind is None and _SINCE_HEAD.search(before):
+            kind = "been"
+        if kind is None:
+            continue  # "두 달 정도 가게를 닫아서": not the age of the service
+        about_request = _event(comp, start, end) == "request"
+        text = comp[start:end]
+        if kind == "cond_over":
+            yield Mention(text, "conditional", n + 1, _OPEN, about_request)
+        elif kind == "cond_within":
+            yield Mention(text, "conditional", 1, n, about_request)
+        elif kind == "belief_within":
+            yield Mention(text, "belief", 1, n, about_request)
+        elif kind == "almost":
+            yield Mention(text, "statement", max(1, n - 1), n, about_request)
+        elif kind == "ago":
+            yield Mention(text, "statement", n + 1, n + 1, about_request)
+        elif kind == "nth":
+            yield Mention(text, "statement", n, n, about_request)
+        elif kind == "over":
+            # "3일 지났는데" is about day 4; a customer past the limit names a larger number.
+            yield Mention(text, "statement", n + 1, n + 1, about_request)
+        else:
+            yield Mention(text, "statement", n, n + 1, about_request)
+
+
+def _month_range(year: int, month: int, part: str | None) -> tuple[date, date]:
+    """First and last date of a month or of its 초/중순/말 part."""
+    last = calendar.monthrange(year, month)[1]
+    if part in ("초", "초순"):
+        return date(year, month, 1), date(year, month, 10)
+    if part in ("중", "중순"):
+        return date(year, month, 11), date(year, month, 20)
+    if part in ("말", "말경", "하순"):
+        return date(year, month, 21), date(year, month, last)
+    return date(year, month, 1), date(year, month, last)
+
+
+def _past_year(today: date, month: int, day: int = 1) -> int | None:
+    """The year of the latest (month, day) not after today; None for an impossible date."""
+    try:
+        candidate = date(today.year, month, day)
+    except ValueError:
+        return None
+    if candidate <= today:
+        return today.year
+    if (candidate - today).days <= 62:
+        return None  # a date just ahead is a deadline ("12월 3일까지"), not last year's
+    try:
+        date(today.year - 1, month, day)
+    except ValueError:
+        return None
+    return today.year - 1
+
+
+def _dates(comp: str, today: date) -> Iterator[tuple[int, int, date, date]]:
+    """Calendar expressions as (start, end, earliest, latest) issue dates."""
+    taken: list[tuple[int, int]] = []
+
+    def free(m: re.Match[str]) -> bool:
+        return not any(s < m.end() and m.start() < e for s, e in taken)
+
+    for m in _ISO.finditer(comp):
+        try:
+            d = date(int(m.group(1)), int(m.group(2)), int(m.group(3)))
+        except ValueError:
+            continue
+        taken.append(m.span())
+        yield m.start(), m.end(), d, d
+    for pattern in (_MONTH_DAY, _SLASH_DATE):
+        for m in pattern.finditer(comp):
+            if not free(m):
+                continue
+            month, day = int(m.group(1)), int(m.group(2))
+            if not (1 <= month <= 12 and 1 <= day <= 31):
+                continue
+            year = _past_year(today, month, day)
+            taken.append(m.span())
+            if year is not None:
+                d = date(year, month, day)
+                yield m.start(), m.end(), d, d
+    for m in _REL_MONTH.finditer(comp):
+        if not free(m):
+            continue
+        word, part, month_s, day_s = m.group(1), m.group(2), m.group(3), m.group(4)
+        taken.append(m.span())
+        if word in ("지난해", "작년"):
+            year = today.year - 1
+            if month_s and 1 <= int(month_s) <= 12:
+                first, last = _month_range(year, int(month_s), None)
+            elif part in ("말", "말경", "하순"):
+                first, last = date(year, 12, 1), date(year, 12, 31)
+            elif part in ("초", "초순"):
+                first, last = date(year, 1, 1), date(year, 3, 31)
+            else:
+                first, last = date(year, 1, 1), date(year, 12, 31)
+        else:
+            anchor = today.replace(day=1)
+            if word in ("지난달", "저번달"):
+                anchor = (anchor - timedelta(days=1)).replace(day=1)
+            if day_s:
+                try:
+                    first = last = anchor.replace(day=int(day_s))
+                except ValueError:
+                    continue
+            else:
+                first, last = _month_range(anchor.year, anchor.month, part if not month_s else None)
+                last = min(last, today)
+        yield m.start(), m.end(), first, last
+    for m in _MONTH_PART.finditer(comp):
+        if not free(m) or m.group(2) == "달":
+            continue
+        month = int(m.group(1))
+        if not 1 <= month <= 12:
+            continue
+        year = _past_year(today, month)
+        taken.append(m.span())
+        if year is not None:
+            first, last = _month_range(year, month, m.group(2))
+            yield m.start(), m.end(), first, min(last, today)
+    for m in _DAY_OF_MONTH.finditer(comp):
+        if not free(m):
+            continue
+        day = int(m.group(1))
+        if not 1 <= day <= 31 or _tail_kind(comp[m.end() : m.end() + 12]):
+            continue
+        anchor = today if day <= today.day else today.replace(day=1) - timedelta(days=1)
+        try:
+            d = anchor.replace(day=day)
+        except ValueError:
+            continue
+        taken.append(m.span())
+        yield m.start(), m.end(), d, d
+    for m in _RELATIVE_DAY.finditer(comp):
+        if not free(m) or comp[m.end() : m.end() + 2] in ("까지", "부터"):
+            continue
+        d = today - timedelta(days=_RELATIVE_DAYS[m.group(0)])
+        yield m.start(), m.end(), d, d
+    for m in _WEEKDAY.finditer(comp):
+        if not free(m):
+            continue
+        which, target = m.group(1), _WEEKDAYS.index(m.group(2))
+        monday = today - timedelta(days=today.weekday())
+        if which in ("지난주", "저번주"):
+            d = monday - timedelta(days=7) + timedelta(days=target)
+        elif which == "이번주":
+            d = monday + timedelta(days=target)
+            if d > today:
+                continue
+        else:  # "지난 금요일", "금요일에": the latest one before today
+            back = (today.weekday() - target) % 7 or 7
+            d = today - timedelta(days=back)
+        yield m.start(), m.end(), d, d
+
+
+def read_elapsed(
+    text: str, today: date | None = None, limit: int = 7, *, normalized: str | None = None
+) -> Elapsed:
+    """Read the age of the service the customer writes about and judge it against *limit*.
+
+    *today* is the KST date; without it calendar dates and weekdays are not read, durations are.
+    *normalized* is the matcher's normalised text, read too for durations that only its typo
+    and English rules reveal ("2주젼에", "two weeks ago").
+    """
+    mentions = _mentions(text, today)
+    if normalized is not None:
+        seen = {(m.text, m.first_day, m.last_day) for m in mentions}
+        mentions += [
+            m for m in _mentions(normalized, None) if (m.text, m.first_day, m.last_day) not in seen
+        ]
+    own = [m for m in mentions if not m.about_request]
+    verdict: Verdict | None = None
+    for kind in ("statement", "conditional", "belief"):
+        verdicts = {m.verdict(limit) for m in own if m.kind == kind}
+        for v in ("over", "borderline", "within"):
+            if v in verdicts:
+                verdict = v  # type: ignore[assignment]
+                break
+        if verdict is not None:
+            break
+    return Elapsed(verdict, tuple(mentions))
+
+
+def _mentions(text: str, today: date | None) -> list[Mention]:
+    """Every duration, and with *today* every date, weekday and relative day, in *text*."""
+    comp = _compact(text)
+    mentions = list(_durations(comp))
+    if today is not None:
+        for start, end, earliest, latest in _dates(comp, today):
+            event = _event(comp, start, end)
+            if event is None or latest > today or comp[end : end + 2] in ("까지", "부터"):
+                continue  # "어제까진 있었는데", "12월 3일까지": not when the service was issued
+            first_day = (today - latest).days + 1
+            last_day = (today - earliest).days + 1
+            mentions.append(
+                Mention(comp[start:end], "statement", first_day, last_day, event == "request")
+            )
+    return mentions

@@ -1,0 +1,109 @@
+"""The age of a service as customers state it, read against an injected KST date."""
+
+from __future__ import annotations
+
+from datetime import date
+
+import pytest
+
+from faq.dates import read_elapsed
+from faq.kb import load_knowledge_base
+from faq.matcher import Matcher
+
+TODAY = date(2026, 12, 1)  # a Tuesday; issued 11-25 is day 7 (the last day), 11-24 is day 8
+
+
+@pytest.fixture(scope="module")
+def matcher() -> Matcher:
+    return Matcher(load_knowledge_base())
+
+
+@pytest.mark.parametrize(
+    ("text", "verdict"),
+    [
+        ("11월 3일에 신청했는데", "over"),
+        ("11/24에 신청했어요", "over"),  # day 8
+        ("11월 25일에 신청했어요", "within"),  # day 7: still the last day
+        ("신청일 11.15 인데", "over"),
+        ("10월 말에 결제한 건데", "over"),
+        ("11월 초에 가입했어요", "over"),
+        ("지난달 30일에 신청했는데", "within"),
+        ("작년 12월에 신청한 건데", "over"),
+        ("지난주 월요일에 신청했는데", "over"),  # 11-23, day 9
+        ("지난주 목요일에 신청한 거", "within"),  # 11-26, day 6
+        ("엊그제 결제했는데", "within"),
+        ("오늘 아침에 신청했는데", "within"),
+    ],
+)
+def test_calendar_dates_and_weekdays_are_read_against_today(text: str, verdict: str) -> None:
+    assert read_elapsed(text, TODAY).verdict == verdict
+
+
+@pytest.mark.parametrize(
+    ("text", "verdict"),
+    [
+        ("열하루 지났는데", "over"),
+        ("신청하고 아흐레 됐어요", "over"),
+        ("8일째인데요", "over"),
+        ("7일 전에 신청했어요", "over"),  # issued 7 days ago: today is day 8
+        ("엿새 전에 신청했어요", "within"),  # day 7
+        ("이틀째인데", "within"),
+        ("일주일 하고 하루 지났어요", "over"),
+        ("신청한 지 일주일 됐는데", "borderline"),  # day 7 or 8, depending on who counts
+        ("아직 7일 안 지났는데", "within"),
+        ("7일 지나면 취소 안 돼요?", "over"),  # the rule itself
+    ],
+)
+def test_durations_need_no_calendar(text: str, verdict: str) -> None:
+    assert read_elapsed(text).verdict == verdict
+    assert read_elapsed(text, TODAY).verdict == verdict
+
+
+def test_without_today_calendar_dates_say_nothing() -> None:
+    assert read_elapsed("11월 3일에 신청했는데").verdict is None
+    assert read_elapsed("지난주 월요일에 신청했는데").verdict is None
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "환불 신청한 지 10일 됐는데 아직이에요",
+        "지난주 월요일에 취소 접수했는데",
+        "금요일에 환불 넣었어요",
+    ],
+)
+def test_the_age_of_a_refund_request_is_not_the_age_of_the_service(text: str) -> None:
+    elapsed = read_elapsed(text, TODAY)
+    assert elapsed.verdict is None
+    assert elapsed.about_request
+
+
+@pytest.mark.parametrize(
+    "text",
+    ["두 달 정도 가게 문을 닫아서요", "어제까진 목록에 있었는데", "12월 3일까지 신청 가능하대요"],
+)
+def test_times_that_are_not_the_service_age_are_ignored(text: str) -> None:
+    assert read_elapsed(text, TODAY).verdict is None
+
+
+@pytest.mark.parametrize(
+    ("text", "intent_id"),
+    [
+        ("11월 3일에 신청한 SMS 서비스 지금 취소하면 환불되나요?", "past_deadline"),
+        ("10일 된 서비스 취소할래요", "past_deadline"),
+        ("지난주 월요일에 가입한 알림톡 해지하고 싶어요", "past_deadline"),
+        ("11월 28일에 알림톡 신청했는데 취소하려면 어디서 해요", "how_to_cancel"),
+        ("지난주 목요일에 신청한 알림톡 물릴 수 있어요?", "how_to_cancel"),
+    ],
+)
+def test_the_matcher_judges_dates_with_the_injected_today(
+    matcher: Matcher, text: str, intent_id: str
+) -> None:
+    result = matcher.match(text, today=TODAY)
+    assert (result.decision, result.intent) == ("answer", intent_id)
+
+
+def test_the_same_date_is_judged_by_the_day_it_is_read_on(matcher: Matcher) -> None:
+    text = "11월 26일에 신청한 알림톡 취소하고 싶어요"
+    assert matcher.match(text, today=date(2026, 11, 30)).intent == "how_to_cancel"
+    assert matcher.match(text, today=date(2026, 12, 10)).intent == "past_deadline"
