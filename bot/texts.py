@@ -188,6 +188,15 @@ NEXT_STEP_PAST_DEADLINE = "• 7일이 지난 서비스는 직접 취소가 어�
 NEXT_STEP_SMS_USED = "• SMS를 사용한 서비스는 고객센터에서 부분 환불 심사를 받으실 수 있어요."
 NEXT_STEP_OPEN = "• 접수된 신청은 /status 로 진행 상황을 확인하실 수 있어요."
 MY_SERVICES_HEADER = "고객님 서비스의 취소 가능 여부예요."
+MY_AMOUNTS_HEADER = "고객님 서비스라면 이렇게 환불돼요."
+
+
+def amount_line(service_id: str, fee: int, charge: int, last_day: date, today: date) -> str:
+    """An eligible service's refund: fee plus SMS charge, and until when it can be filed."""
+    return (
+        f"{service_id}: {format_won(fee + charge)} (이용료 {format_won(fee)} + SMS 충전 "
+        f"{format_won(charge)}), {until(last_day, today)} 신청 가능"
+    )
 NOT_CANCELLABLE_HEADER = "취소/환불 목록에 표시되지 않는 서비스예요."
 ALL_CANCELLABLE = "지금은 모든 서비스가 취소/환불 목록에 표시돼요."
 NO_SERVICES = "연결된 계정에 카카오알림톡/SMS 서비스가 없어요."

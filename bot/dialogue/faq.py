@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 
 from bot import texts
+from bot.dialogue import acts
 from bot.dialogue.events import rows
 from bot.dialogue.flow import State
 from bot.dialogue.menus import (
@@ -16,12 +17,20 @@ from bot.dialogue.menus import (
     topic_button,
     topic_buttons,
 )
-from bot.dialogue.services import not_cancellable_text
+from bot.dialogue.services import not_cancellable_text, refund_amounts_text
 from bot.dialogue.turn import Turn
 from core.text import redact, squash
+from faq.matcher import MatchResult
 
 PERSONAL_INTENTS = ("not_in_list", "past_deadline")
 """Answers that list the linked customer's own services that cannot be cancelled."""
+
+_AMOUNT = re.compile(r"얼마|금액|몇\s*원|액수|how much")
+
+
+def asks_amount(question: str) -> bool:
+    """Whether a question asks how much (then a linked customer's own amounts are shown)."""
+    return bool(_AMOUNT.search(question))
 
 _GREETINGS = ("안녕", "하이", "hi", "hello", "반가워", "반갑습니다", "헬로")
 _THANKS = ("감사", "고마워", "고맙습니다", "땡큐", "thx", "thanks", "thankyou", "ㄱㅅ")
@@ -44,12 +53,23 @@ def small_talk(text: str) -> str | None:
 async def answer_if_confident(turn: Turn, text: str) -> bool:
     """Answer a question typed at a free-text step only when one FAQ clearly fits."""
     question = redact(text[: turn.deps.limits.max_match_chars])
-    result = turn.deps.matcher.match(question)
+    result = _match(turn, question)
     if result.decision != "answer" or not result.intent:
         return False
     await _log(turn, question, result.decision, result.intent, result.normalized)
-    await answer(turn, result.intent, asked=True)
+    await answer(turn, result.intent, asked=True, question=question)
     return True
+
+
+def _match(turn: Turn, question: str) -> MatchResult:
+    """The matcher's reading of one question, with today's date and the last answer known."""
+    return turn.deps.matcher.match(question, today=turn.today, previous=turn.data.last_intent)
+
+
+def act_of(turn: Turn, text: str) -> str | None:
+    """The conversation act a message is (status, withdrawal, a person, anger), if any."""
+    question = redact(text[: turn.deps.limits.max_match_chars])
+    return _match(turn, question).act
 
 
 async def _log(turn: Turn, question: str, kind: str, intent: str | None, normalized: str) -> None:
@@ -64,30 +84,49 @@ async def _log(turn: Turn, question: str, kind: str, intent: str | None, normali
     )
 
 
-async def answer_question(turn: Turn, text: str) -> str:
-    """Answer free text from the knowledge base; return the decision (answer, clarify, fallback).
+Understood = tuple[str, str | None]
+"""(the FAQ decision of the first question: answer / clarify / fallback / act, the act if any)."""
+
+
+async def answer_question(turn: Turn, text: str) -> Understood:
+    """Answer free text: an act, one or two FAQ answers, a clarifying question or the fallback.
 
     The text is redacted before anything else sees it, so a pasted link code or account
     number never reaches the FAQ log, not even in its normalised form.
     """
     question = redact(text[: turn.deps.limits.max_match_chars])
-    result = turn.deps.matcher.match(question)
-    await _log(turn, question, result.decision, result.intent, result.normalized)
-    if result.decision == "answer" and result.intent:
-        await answer(turn, result.intent, asked=True)
-        return "answer"
-    if result.decision == "clarify" and result.candidates:
+    results = turn.deps.matcher.match_all(
+        question, today=turn.today, previous=turn.data.last_intent
+    )
+    first = results[0]
+    act = await acts.in_context(turn, question, first.act, first.intent)
+    if act is not None and (first.decision != "answer" or act != first.act):
+        await _log(turn, question, "act", act, first.normalized)
+        return "act", act
+    if first.act == acts.COMPLAINT:
+        acts.apology(turn)  # angry, and still asking something concrete: sorry, then the answer
+    answered = [r for r in results if r.decision == "answer" and r.intent]
+    if answered:
+        for result in answered:
+            await _log(turn, result.text, "answer", result.intent, result.normalized)
+            await answer(turn, result.intent or "", asked=True, question=question)
+        return "answer", first.act
+    await _log(turn, question, first.decision, first.intent, first.normalized)
+    if first.decision == "clarify" and first.candidates:
         kb = turn.deps.kb
-        buttons = [topic_button(kb, c) for c in result.candidates if c in kb.ids]
+        buttons = [topic_button(kb, c) for c in first.candidates if c in kb.ids]
         turn.say(texts.CLARIFY, rows([*buttons, OTHER_QUESTION]))
-        return "clarify"
+        return "clarify", None
     if turn.state is State.IDLE:
         turn.say(texts.FALLBACK, topic_buttons(turn.deps.kb) + ((CONTACT,),))
-    return "fallback"
+    return "fallback", None
 
 
-async def answer(turn: Turn, intent_id: str, asked: bool = False) -> None:
-    """The answer of one FAQ intent (personalised for a linked customer where it helps)."""
+async def answer(
+    turn: Turn, intent_id: str, asked: bool = False, question: str = ""
+) -> None:
+    """The answer of one FAQ intent, personalised for a linked customer where it helps: which
+    of their services cannot be cancelled and why, or what they would get back."""
     kb = turn.deps.kb
     intent = kb.get(intent_id)
     text = intent.answer.strip()
@@ -101,6 +140,8 @@ async def answer(turn: Turn, intent_id: str, asked: bool = False) -> None:
             text += "\n\n" + personal
         if blocked:
             buttons.append(HANDOFF)
+    elif turn.customer is not None and asks_amount(question):
+        text += "\n\n" + await refund_amounts_text(turn)
     turn.say(text, rows(buttons) + (feedback_row(intent_id),))
 
 

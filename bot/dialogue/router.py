@@ -14,7 +14,7 @@ import re
 from collections.abc import Awaitable, Callable
 
 from bot import texts
-from bot.dialogue import account, faq, machine
+from bot.dialogue import account, acts, faq, machine
 from bot.dialogue.events import Event, Opened, Press, Reply, Upload
 from bot.dialogue.flow import Outcome, State
 from bot.dialogue.inputs import looks_like_question, nav_word
@@ -37,6 +37,9 @@ _START_REFUND = re.compile(
 )
 _THUMBS = {"👍": "1", "👎": "0"}
 _HELD_STATES = frozenset({State.MESSAGE, State.INQUIRY_MESSAGE})
+_DIVERTED_AT_TEXT_STEPS = frozenset({acts.HUMAN, acts.STATUS})
+"""Acts that are never an answer at a step that takes text."""
+_ACT_ACTIONS = {acts.WITHDRAW: "wd"}
 """Free-text steps whose answer could read like a question (a message, not a bank name)."""
 _SKIN_TONES = re.compile("[\U0001f3fb-\U0001f3ff\ufe0f]")
 
@@ -154,6 +157,12 @@ async def _step_text(turn: Turn, text: str) -> None:
     as the reason, message, bank or holder.
     """
     step = machine.STEPS[turn.state]
+    if step.free_text:
+        act = faq.act_of(turn, text)
+        if act in _DIVERTED_AT_TEXT_STEPS:
+            # "상담원 연결해 주세요" is not a message, a bank or a name: answer it instead.
+            await _act_in_flow(turn, act)
+            return
     if step.free_text and looks_like_question(text):
         mark = len(turn.replies)
         if await faq.answer_if_confident(turn, text):
@@ -173,8 +182,10 @@ async def _step_text(turn: Turn, text: str) -> None:
         await machine.apply(turn, outcome)
         return
     mark = len(turn.replies)
-    decision = await faq.answer_question(turn, text)
-    if decision == "answer":
+    decision, act = await faq.answer_question(turn, text)
+    if decision == "act" and act is not None:
+        await _act_in_flow(turn, act)
+    elif decision == "answer":
         # Buttons were expected: a question still gets its answer, then the step again.
         _without_buttons(turn, mark)
         await machine.continue_flow(turn)
@@ -182,6 +193,21 @@ async def _step_text(turn: Turn, text: str) -> None:
         machine.resume_in_menu(turn, texts.CLARIFY_IN_FLOW)
     else:
         await machine.unusable(turn, texts.NOT_UNDERSTOOD)
+
+
+async def _act_in_flow(turn: Turn, act: str) -> None:
+    """An act in the middle of a flow: one that starts a flow asks over a filled-in form; a
+    status is an aside; a person or an apology offers the hand-off beside [이어서 작성하기]."""
+    if act in acts.STARTS_FLOW:
+        await on_global(turn, GlobalPayload(_ACT_ACTIONS[act], ()))
+        return
+    mark = len(turn.replies)
+    await acts.handle(turn, act)
+    if act == acts.STATUS:
+        _without_buttons(turn, mark)
+        await machine.continue_flow(turn)
+    else:
+        machine.resume_in_menu(turn)
 
 
 async def _idle_text(turn: Turn, text: str) -> None:
@@ -196,7 +222,9 @@ async def _idle_text(turn: Turn, text: str) -> None:
     elif _START_REFUND.search(squash(text)) and len(text) <= 30:
         await _apply(turn, await start_refund(turn))
     else:
-        await faq.answer_question(turn, text)
+        decision, act = await faq.answer_question(turn, text)
+        if decision == "act" and act is not None:
+            await _apply(turn, await acts.handle(turn, act))
 
 
 # Commands ------------------------------------------------------------------------------------

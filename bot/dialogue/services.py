@@ -52,6 +52,25 @@ async def not_cancellable_text(turn: Turn) -> tuple[str, bool]:
     return "\n".join([texts.NOT_CANCELLABLE_HEADER, *blocked_lines(blocked)]), True
 
 
+async def refund_amounts_text(turn: Turn) -> str:
+    """What the linked customer would get back, service by service (or why nothing)."""
+    views = await turn.services()
+    if not views:
+        return texts.NO_SERVICES
+    eligible = [v for v in views if v.eligibility.eligible]
+    lines = [texts.MY_AMOUNTS_HEADER]
+    for view in eligible:
+        q = quote(view.service)
+        lines.append(
+            "• "
+            + texts.amount_line(
+                view.service.id, q.service_fee, q.sms_charge, view.eligibility.last_day, turn.today
+            )
+        )
+    lines += blocked_lines([v for v in views if not v.eligibility.eligible])
+    return "\n".join(lines)
+
+
 async def blocked_context(turn: Turn) -> str:
     """Why self-service stops for this customer, for the agent reading a hand-off."""
     blocked = [v for v in await turn.services() if not v.eligibility.eligible]

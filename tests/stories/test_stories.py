@@ -12,7 +12,9 @@ A story file:
     press_payload = "g:refund"        # a raw payload (stale or forged buttons), or:
     replay = { from = "a", label = "취소/환불 신청" }  # a button some chat saw earlier, or:
     upload = { file_id = "…", kind = "document", file_name = "…", mime_type = "…" }
+    open = true                       # the customer opens the chat again (a new session)
     restart = true                    # before the turn: a new engine on the same database
+    agent = ["approve", "R-…"]        # before the turn: an agent's decision (reject: + reason)
     advance_minutes = 31              # before the turn: move the clock on
     expect = ["fragment", ...]        # every fragment appears in the replies
     absent = ["fragment", ...]        # none appears
@@ -36,7 +38,7 @@ from typing import Any
 import pytest
 
 from bot.app import assemble
-from bot.dialogue import Button, Engine, Event, Press, Reply, TextInput, Upload
+from bot.dialogue import Button, Engine, Event, Opened, Press, Reply, TextInput, Upload
 from core.storage import Database
 from core.usecases import Helpdesk
 
@@ -92,6 +94,9 @@ async def test_story(path: Path, tmp_path: Path) -> None:
                 engine = _engine(db, clock)
             if "advance_minutes" in turn:
                 clock.now += timedelta(minutes=turn["advance_minutes"])
+            if "agent" in turn:
+                action, number, *why = turn["agent"]
+                await getattr(engine.helpdesk.requests, action)(number, "story-agent", *why)
             if "say" in turn:
                 event: Event = TextInput(turn["say"])
             elif "press" in turn:
@@ -100,6 +105,8 @@ async def test_story(path: Path, tmp_path: Path) -> None:
                 event = Press(turn["press_payload"])
             elif "upload" in turn:
                 event = Upload(**turn["upload"])
+            elif turn.get("open"):
+                event = Opened()
             else:
                 source = turn["replay"]
                 event = Press(_find(history[source["from"]], source["label"], where).payload)

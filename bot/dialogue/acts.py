@@ -1,0 +1,64 @@
+"""What customers say that is not an FAQ question: asking about their filed request, taking it
+back, asking for a person, and anger. The matcher recognises the act (faq/data/acts.toml); this
+module decides what the conversation does with it."""
+
+from __future__ import annotations
+
+import re
+
+from bot import texts
+from bot.dialogue import account
+from bot.dialogue.flow import Outcome
+from bot.dialogue.menus import HANDOFF
+from bot.dialogue.turn import Turn
+from bot.dialogue.withdraw import start_withdraw
+
+STATUS = "request_status"
+WITHDRAW = "withdraw_request"
+HUMAN = "human_agent"
+COMPLAINT = "complaint"
+
+_TAKE_BACK = re.compile(
+    r"철회|없던\s*(걸로|일로)|없었던\s*(걸로|일로)|무를|무르|물러|취하|되돌|번복"
+    r"|(신청|접수|요청)(한|했던|된)\s*(거|것|건)"
+)
+"""Words that, from a customer with a request waiting or approved, mean taking it back: the
+matcher alone cannot tell "없던 걸로 해 주세요" about the request from cancelling the service."""
+
+STARTS_FLOW = frozenset({WITHDRAW})
+"""Acts that start a flow (and so, over a filled-in form, are asked about first)."""
+
+
+async def in_context(turn: Turn, text: str, act: str | None, intent: str | None) -> str | None:
+    """The act, read against what the customer has: a how-to-cancel reading of "없던 걸로 해
+    주세요" from someone whose request is still open is a withdrawal."""
+    if act is not None or intent != "how_to_cancel" or turn.customer is None:
+        return act
+    if not _TAKE_BACK.search(text):
+        return None
+    requests = await turn.deps.helpdesk.requests.list(customer_id=turn.customer.id, tx=turn.tx)
+    return WITHDRAW if any(r.status.is_open for r in requests) else None
+
+
+async def handle(turn: Turn, act: str) -> Outcome | None:
+    """Answer an act; the outcome when it starts a flow, else None."""
+    if act == STATUS:
+        await account.status(turn)
+    elif act == WITHDRAW:
+        return await start_withdraw(turn)
+    elif act == HUMAN:
+        if turn.customer is None:
+            turn.say(texts.HUMAN_AGENT_NOT_LINKED)
+        else:
+            turn.say(texts.HUMAN_AGENT, ((HANDOFF,),))
+    elif act == COMPLAINT:
+        apology(turn)
+    return None
+
+
+def apology(turn: Turn) -> None:
+    """A short apology and the way to a person: no FAQ block, no lecture."""
+    if turn.customer is None:
+        turn.say(texts.COMPLAINT_NOT_LINKED)
+    else:
+        turn.say(texts.COMPLAINT, ((HANDOFF,),))
