@@ -9,7 +9,6 @@ every question that mentions refunds.
 
 from __future__ import annotations
 
-import statistics
 from collections import Counter
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -109,45 +108,35 @@ def channel_of(chat_id: str | None) -> str:
 
 
 async def compute_stats(helpdesk: Helpdesk, start: datetime, end: datetime) -> dict[str, Any]:
-    """Questions per intent, clarify/fallback rates, feedback, requests by state, approval time."""
-    events = await helpdesk.faq_log.events(start, end)
-    asked = [e for e in events if e["kind"] in ("answer", "clarify", "fallback")]
-    per_intent = Counter(e["intent"] for e in asked if e["kind"] == "answer")
-    feedback: dict[str, dict[str, int]] = {}
-    for e in events:
-        if e["kind"] == "feedback":
-            votes = feedback.setdefault(e["intent"], {"up": 0, "down": 0})
-            votes["up" if e["helpful"] else "down"] += 1
-    total = len(asked)
+    """Questions per intent and act, clarify/fallback rates, feedback, requests by state and by
+    channel, time to approval — counted by the database for the period only."""
+    figures = await helpdesk.reports.period(start, end)
+    total = figures.questions
 
-    def rate(kind: str) -> float:
-        return round(sum(e["kind"] == kind for e in asked) / total, 4) if total else 0.0
+    def rate(count: int) -> float:
+        return round(count / total, 4) if total else 0.0
 
-    requests = [r for r in await helpdesk.requests.list() if start <= r.created_at < end]
-    by_state = Counter(r.status.value for r in requests)
-    filed_at = {r.number: r.created_at for r in await helpdesk.requests.list()}
-    waits = [
-        (event.at - filed_at[event.request_number]).total_seconds() / 3600
-        for event in await helpdesk.requests.events_between(start, end)
-        if event.action == RequestStatus.APPROVED.value and event.request_number in filed_at
-    ]
+    by_state: Counter[str] = Counter()
     by_channel: dict[str, dict[str, Any]] = {}
-    for channel, count in sorted(Counter(channel_of(e["chat_id"]) for e in asked).items()):
-        by_channel.setdefault(channel, {"questions": 0, "requests": {}})["questions"] = count
-    for request in requests:
-        entry = by_channel.setdefault(request.channel, {"questions": 0, "requests": {}})
-        entry["requests"][request.status.value] = entry["requests"].get(request.status.value, 0) + 1
+    for chat_id, count in figures.questions_per_chat:
+        entry = by_channel.setdefault(channel_of(chat_id), {"questions": 0, "requests": {}})
+        entry["questions"] += count
+    for status, channel, count in figures.requests:
+        by_state[status] += count
+        entry = by_channel.setdefault(channel, {"questions": 0, "requests": {}})
+        entry["requests"][status] = entry["requests"].get(status, 0) + count
     return {
         "since": start.isoformat(),
         "until": end.isoformat(),
         "questions": total,
-        "per_intent": dict(per_intent),
-        "clarify_rate": rate("clarify"),
-        "fallback_rate": rate("fallback"),
-        "feedback": feedback,
+        "per_intent": dict(figures.answers),
+        "acts": dict(figures.acts),
+        "clarify_rate": rate(figures.clarified),
+        "fallback_rate": rate(figures.fell_back),
+        "feedback": figures.votes,
         "requests_by_state": {s.value: by_state.get(s.value, 0) for s in RequestStatus},
-        "median_hours_to_approval": round(statistics.median(waits), 1) if waits else None,
-        "approvals": len(waits),
+        "median_hours_to_approval": figures.median_hours_to_approval,
+        "approvals": len(figures.approval_hours),
         "by_channel": dict(sorted(by_channel.items())),
     }
 
@@ -170,6 +159,10 @@ def format_stats(stats: dict[str, Any]) -> str:
         )
     if not intents:
         lines.append("  (none)")
+    if stats["acts"]:
+        lines.append("conversation acts (not FAQ questions):")
+        for act, count in sorted(stats["acts"].items()):
+            lines.append(f"  {act:<22} {count:>5}")
     lines.append("requests filed in the period, by state:")
     for state, count in stats["requests_by_state"].items():
         lines.append(f"  {state:<10} {count:>5}")

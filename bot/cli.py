@@ -105,6 +105,10 @@ def build_parser() -> argparse.ArgumentParser:
     dbp = sub.add_parser("db", parents=[common], help="the database itself")
     dsub = dbp.add_subparsers(dest="action", required=True, metavar="ACTION")
     dsub.add_parser("init", parents=[common], help="create an empty database (and its key file)")
+    prune = dsub.add_parser("prune", parents=[common], help="apply the retention policy now")
+    prune.add_argument(
+        "--days", type=int, help="keep this many days (default: $HELPDESK_RETAIN_DAYS, 180)"
+    )
     kakao = sub.add_parser("kakao", parents=[common], help="serve the KakaoTalk skill endpoint")
     kakao.add_argument("--listen", default="127.0.0.1", help="listen address (default: loopback)")
     kakao.add_argument("--port", type=int, default=8080, help="listen port (default 8080)")
@@ -797,11 +801,32 @@ def _print_customer(customer: Customer, views: list[ServiceView], as_json: bool)
 
 
 def _cmd_db(args: argparse.Namespace, settings: Settings) -> int:
+    if args.action == "prune":
+        return _cmd_db_prune(args, settings)
+
     async def work(helpdesk: Helpdesk) -> int:
         print(f"database ready: {settings.db}")
         return 0
 
     return _with_helpdesk(settings, work, create=True)
+
+
+def _cmd_db_prune(args: argparse.Namespace, settings: Settings) -> int:
+    days = settings.retain_days if args.days is None else args.days
+    if days <= 0:
+        raise InvalidInput("retention is off (0 days keeps everything); pass --days N")
+
+    async def work(helpdesk: Helpdesk) -> int:
+        removed = await helpdesk.reports.prune(days)
+        if args.json:
+            print(json.dumps({"kept_days": days, "removed": removed}))
+        else:
+            parts = ", ".join(f"{n} {what.replace('_', ' ')}" for what, n in removed.items())
+            print(f"removed what is older than {days} days: {parts}")
+            print("kept: requests, their audit trails, inquiries, customers and services")
+        return 0
+
+    return _with_helpdesk(settings, work)
 
 
 def _cmd_chat(args: argparse.Namespace, settings: Settings) -> int:

@@ -42,6 +42,12 @@ class Settings(BaseSettings):
     connection_pool_size: int = Field(
         default=256, ge=1, description="Concurrent HTTP connections to the Bot API"
     )
+    retain_days: int = Field(
+        default=180,
+        ge=0,
+        description="FAQ events and delivered notifications older than this are removed once "
+        "a day (requests, their audit trails and inquiries are kept); 0 keeps everything",
+    )
     idle_minutes: int = Field(
         default=30, ge=1, description="An unfinished flow expires after this idle time"
     )

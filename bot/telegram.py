@@ -66,6 +66,7 @@ from bot import texts
 from bot.app import App, open_app
 from bot.concurrency import KeyedLocks
 from bot.dialogue import Engine, Press, Reply, TextInput, Upload
+from bot.maintenance import prune_daily
 from bot.notify import OutboxDeliverer
 from bot.settings import Settings
 from bot.webhook import HelpdeskUpdater
@@ -325,6 +326,7 @@ class TelegramChannel:
         self.fatal: Exception | None = None
         self.flood = FloodGuard()
         self._outbox_task: asyncio.Task[None] | None = None
+        self._prune_task: asyncio.Task[None] | None = None
         self.app: Application | None = None
         self._outbox_stop = asyncio.Event()
         # (chat, notification text) -> how many of its parts Telegram confirmed, while a
@@ -355,6 +357,9 @@ class TelegramChannel:
         deliverer = self.outbox_deliverer(app, helpdesk)
         # Not app.create_task: the application waits for those on stop, and this one never ends.
         self._outbox_task = asyncio.create_task(self._run_outbox(deliverer))
+        self._prune_task = asyncio.create_task(
+            prune_daily(helpdesk, self.settings.retain_days, self._outbox_stop)
+        )
         log.info("bot @%s ready (database %s)", app.bot.username, self.settings.db)
 
     def outbox_deliverer(self, app: Application, helpdesk: Helpdesk) -> OutboxDeliverer:
@@ -405,6 +410,12 @@ class TelegramChannel:
                 with contextlib.suppress(asyncio.CancelledError):
                     await self._outbox_task
             self._outbox_task = None
+        if self._prune_task is not None:
+            self._outbox_stop.set()
+            self._prune_task.cancel()  # a prune is one transaction: cancelling rolls it back
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._prune_task
+            self._prune_task = None
 
     async def post_shutdown(self, app: Application) -> None:
         """Close the database after every in-flight update has finished."""

@@ -64,6 +64,10 @@ MAX_QUESTION_CHARS = 1000
 _MAX_JAMO = 400
 # A follow-up is short; a bare topic ("계좌이체요") is a keyword and at most this much else.
 _FOLLOW_UP_CHARS = 16
+_NEW_SUBJECT = re.compile(
+    r"(?<![가-힣])(?![그이저]것|[그이저]거)[가-힣]{2,}(은|는|을|를|도|만)(요)?(?![가-힣])"
+)
+"""A noun with a topic or object particle ("회원가입은", "수수료는요"): a subject of its own."""
 _BARE_EXTRA_CHARS = 3
 # Acts about a request already filed: their cancel words are not a how-to-cancel question.
 _REQUEST_ACTS = frozenset({"request_status", "withdraw_request"})
@@ -458,8 +462,19 @@ class Matcher:
         scored = [self._score(index, q) for index in self._intents]
         if act in _REQUEST_ACTS:
             scored = [self._for_filed_request(s, q) for s in scored]
-        follow_up = previous is not None and self._is_follow_up(comp)
-        if follow_up and not context_only:
+        own_topic = (
+            self._first_hit(self._topic, probe) is not None
+            or any(s.opens_gate for s in scored)
+            or self._is_bare_topic(comp, scored)
+        )
+        follow_up = previous is not None and self._is_follow_up(comp, normalized, own_topic)
+        # A follow-up that names another intent ("그럼 계좌이체는요?") moves to that intent; the
+        # general intent's words ("돌려받아요") name nothing new.
+        names_another = any(
+            s.level >= _KEYWORD_LEVEL and s.intent_id != previous and s.weight >= 1.0
+            for s in scored
+        )
+        if follow_up and not context_only and not names_another:
             scored = [
                 replace(s, level=_FOLLOW_UP_LEVEL, reason="follow-up")
                 if s.intent_id == previous and s.level < _FOLLOW_UP_LEVEL
@@ -471,13 +486,7 @@ class Matcher:
 
         if self._vetoed(q):
             return self._result(text, normalized, "fallback", (), top_score, act)
-        gate = (
-            follow_up
-            or (context_only and previous is not None)
-            or self._first_hit(self._topic, probe) is not None
-            or any(s.opens_gate for s in scored)
-            or self._is_bare_topic(comp, scored)
-        )
+        gate = follow_up or (context_only and previous is not None) or own_topic
         if not gate:
             return self._result(text, normalized, "fallback", (), top_score, act)
 
@@ -571,9 +580,18 @@ class Matcher:
             comp = pattern.regex.sub(lambda m: _PLACEHOLDER * len(m.group(0)), comp)
         return comp
 
-    def _is_follow_up(self, comp: str) -> bool:
-        """A short message, or one that refers back ("그럼", "그건", "그 돈")."""
-        return len(comp) <= _FOLLOW_UP_CHARS or any(comp.startswith(w) for w in self._follow_up)
+    def _is_follow_up(self, comp: str, normalized: str, own_topic: bool) -> bool:
+        """One that refers back ("그럼", "그건", "그 돈"), or a short one that brings no subject
+        of its own ("며칠 걸려요?") or stays on refunds ("얼마나 돌려받아요?").
+
+        A short message with a subject of its own ("회원가입은 어떻게 하나요?", "도메인 연장은요?")
+        is a new question, not a follow-up of the last answer.
+        """
+        if any(comp.startswith(w) for w in self._follow_up):
+            return True
+        if len(comp) > _FOLLOW_UP_CHARS:
+            return False
+        return own_topic or _NEW_SUBJECT.search(normalized) is None
 
     def _is_bare_topic(self, comp: str, scored: list[_Scored]) -> bool:
         """A message that is just one intent's keyword ("계좌이체", "마이캐쉬요")."""

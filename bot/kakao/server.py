@@ -36,6 +36,7 @@ from bot.app import open_app
 from bot.dialogue import Reply
 from bot.kakao.channel import CHAT_PREFIX, KakaoChannel, TurnHandler
 from bot.kakao.skill import SkillRequest
+from bot.maintenance import prune_daily
 from bot.notify import OutboxDeliverer, PullOutbox
 from bot.settings import Settings
 from core.usecases import Helpdesk
@@ -320,8 +321,12 @@ async def _serve(settings: Settings, listen: str, port: int) -> int:
         loop = asyncio.get_running_loop()
         for signum in (signal.SIGINT, signal.SIGTERM):
             loop.add_signal_handler(signum, stop.set)
+        housekeeping = asyncio.create_task(
+            prune_daily(parts.helpdesk, settings.retain_days, stop)
+        )
         await stop.wait()
         log.info("stopping: finishing answers in progress")
+        housekeeping.cancel()
         await app.stop()
     finally:
         await parts.close()

@@ -96,7 +96,12 @@ class Database:
         return db
 
     async def close(self) -> None:
-        """Close the connection."""
+        """Close the connection (after letting SQLite refresh the statistics its planner uses)."""
+        try:
+            async with self._lock:
+                await self._conn.execute("PRAGMA optimize")
+        except sqlite3.Error:
+            pass  # a read-only or vanished file: closing matters more than statistics
         await self._conn.close()
 
     async def _migrate(self) -> None:

@@ -11,6 +11,7 @@ from core.storage.faq_events import FaqEvents
 from core.storage.inquiries import Inquiries
 from core.storage.links import Links, Values
 from core.storage.outbox import Outbox
+from core.storage.reports import Reports
 from core.storage.requests import Requests, next_number
 from core.storage.sql import Sql
 
@@ -28,6 +29,7 @@ class Tx:
         self.outbox = Outbox(sql)
         self.faq_events = FaqEvents(sql)
         self.conversations = Conversations(sql, cipher)
+        self.reports = Reports(sql)
 
     async def next_number(self, prefix: str, day: date) -> str:
         """Allocate the next readable number (`R` requests, `Q` inquiries) for a KST day."""

@@ -18,6 +18,7 @@ from core.usecases.faq_log import FaqLog
 from core.usecases.inquiries import Inquiries, InquiryFiling
 from core.usecases.linking import LinkCode, Linking, LinkLimits, Sleep, hash_link_code
 from core.usecases.outbox import Notifications
+from core.usecases.reports import PeriodFigures, Reports
 from core.usecases.requests import (
     Filing,
     Requests,
@@ -49,6 +50,7 @@ class Helpdesk:
         self.faq_log = FaqLog(db, clock)
         self.conversations = Conversations(db, clock)
         self.values = Values(db, clock)
+        self.reports = Reports(db, clock)
 
     def now(self) -> datetime:
         """The current instant from the injected clock."""
@@ -62,6 +64,7 @@ __all__ = [
     "InquiryFiling",
     "LinkCode",
     "LinkLimits",
+    "PeriodFigures",
     "ServiceView",
     "customer_actor",
     "hash_link_code",

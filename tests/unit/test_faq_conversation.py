@@ -109,6 +109,31 @@ def test_without_the_previous_answer_a_vague_follow_up_is_not_answered(
     assert matcher.match("그건 며칠 걸려요?").decision == "fallback"
 
 
+@pytest.mark.parametrize(
+    "text",
+    [
+        "회원가입은 어떻게 하나요?",
+        "도메인 연장은요?",
+        "수수료는요?",
+        "비밀번호 변경은 어떻게 해요?",
+    ],
+)
+def test_a_short_question_with_a_subject_of_its_own_is_not_a_follow_up(
+    matcher: Matcher, text: str
+) -> None:
+    assert matcher.match(text, previous="sms_charge_refund").decision == "fallback"
+
+
+@pytest.mark.parametrize(
+    ("previous", "text"), [("mycash_refund", "며칠 걸려요?"), ("mycash_refund", "언제 들어와요?")]
+)
+def test_a_short_question_without_a_subject_follows_the_answer(
+    matcher: Matcher, previous: str, text: str
+) -> None:
+    result = matcher.match(text, previous=previous)
+    assert (result.decision, result.intent) == ("answer", previous)
+
+
 def test_a_follow_up_about_another_topic_still_falls_back(matcher: Matcher) -> None:
     assert matcher.match("그럼 sms 충전은 어떻게 해요?", previous="sms_charge_refund").decision == (
         "fallback"
