@@ -13,6 +13,7 @@ from core.storage.links import Links, Values
 from core.storage.outbox import Outbox
 from core.storage.requests import Requests, next_number
 from core.storage.sql import Sql
+from core.storage.staff import StaffTopics
 
 
 class Tx:
@@ -28,6 +29,7 @@ class Tx:
         self.outbox = Outbox(sql)
         self.faq_events = FaqEvents(sql)
         self.conversations = Conversations(sql, cipher)
+        self.staff = StaffTopics(sql)
 
     async def next_number(self, prefix: str, day: date) -> str:
         """Allocate the next readable number (`R` requests, `Q` inquiries) for a KST day."""

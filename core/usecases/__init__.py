@@ -25,6 +25,7 @@ from core.usecases.requests import (
     normalize_account_number,
     same_holder,
 )
+from core.usecases.staff import Relayed, Staff, StaffCase
 from core.usecases.values import Values
 
 
@@ -49,6 +50,7 @@ class Helpdesk:
         self.faq_log = FaqLog(db, clock)
         self.conversations = Conversations(db, clock)
         self.values = Values(db, clock)
+        self.staff = Staff(db, clock)
 
     def now(self) -> datetime:
         """The current instant from the injected clock."""
@@ -62,7 +64,10 @@ __all__ = [
     "InquiryFiling",
     "LinkCode",
     "LinkLimits",
+    "Relayed",
     "ServiceView",
+    "Staff",
+    "StaffCase",
     "customer_actor",
     "hash_link_code",
     "normalize_account_number",
