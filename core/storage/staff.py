@@ -161,9 +161,7 @@ class StaffTopics:
             " ORDER BY created_at, number",
             (chat_id, chat_id),
         )
-        return [
-            (r["kind"], r["number"], r["customer_id"], instant(r["created_at"])) for r in rows
-        ]
+        return [(r["kind"], r["number"], r["customer_id"], instant(r["created_at"])) for r in rows]
 
     async def open_cases(self, chat_id: str) -> list[OpenCase]:
         """Every open case, oldest first, with its customer's name and its topic (if any)."""
@@ -217,9 +215,7 @@ def _topic(row: Row) -> StaffTopic:
         customer_id=row["customer_id"],
         topic_of=row["topic_of"],
         thread_id=int(row["thread_id"]) if row["thread_id"] is not None else None,
-        card_message_id=int(row["card_message_id"])
-        if row["card_message_id"] is not None
-        else None,
+        card_message_id=int(row["card_message_id"]) if row["card_message_id"] is not None else None,
         files_sent=int(row["files_sent"]),
         topic_closed=bool(row["topic_closed"]),
         reject_by=row["reject_by"],

@@ -236,10 +236,22 @@ class Staff(UseCases):
                     return topic.case_number
         return None
 
+    async def has_open_hand_off(self, customer_chat: str) -> bool:
+        """Whether a customer's chat has an unclosed inquiry with a topic (a cheap read first,
+        so that customers without one never take the write lock for this)."""
+        async with self.db.reading() as tx:
+            chat = await staff_chat_of(tx)
+            if chat is None:
+                return False
+            return await tx.staff.open_inquiry_of_chat(chat, customer_chat) is not None
+
     async def relay_customer_message(
         self, customer_chat: str, text: str | None, attachment: Attachment | None
     ) -> Relayed | None:
-        """Pass a customer's message on to their open hand-off's topic; None when there is none."""
+        """Pass a customer's message on to their open hand-off's topic; None when there is none.
+
+        The text is stored encrypted in the outbox (`relayed_text` reads it back).
+        """
         now = self.now()
         async with self.db.transaction() as tx:
             chat = await staff_chat_of(tx)
@@ -248,16 +260,21 @@ class Staff(UseCases):
             topic = await tx.staff.open_inquiry_of_chat(chat, customer_chat)
             if topic is None:
                 return None
+            # Encrypted like conversation data: a customer may type an account number.
             payload = {
                 "event": "relay",
                 "case": topic.case_number,
-                "text": text,
+                "text": self.db.cipher.encrypt(text) if text else None,
                 "attachment": attachment.model_dump() if attachment else None,
             }
             await tx.outbox.enqueue(lane(chat, live=True), "staff_relay", payload, now)
             if not topic.relay_acked:
                 await tx.staff.update(chat, topic.case_number, now, relay_acked=True)
         return Relayed(topic.case_number, acknowledge=not topic.relay_acked)
+
+    def relayed_text(self, stored: str) -> str:
+        """The customer's text of a relay event, decrypted."""
+        return self.db.cipher.decrypt(stored)
 
     async def post(self, chat: str, event: str, **payload: Any) -> None:
         """Queue something agents asked for in the staff chat (/stats, a note in a topic)."""
