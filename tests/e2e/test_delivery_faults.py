@@ -176,8 +176,8 @@ async def test_a_notice_held_back_by_a_long_flood_wait_is_sent_after_it_not_befo
 async def test_a_long_notice_resumes_after_the_parts_telegram_confirmed(bot: Bot):
     request, _ = await bot.desk.requests.file(
         Filing(
-            customer_id="c1",
-            service_id="S-1",
+            customer_id="c0",
+            service_id="S-0",
             reason=Reason.DISSATISFIED,
             message="해지합니다",
             account=None,
