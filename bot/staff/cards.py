@@ -17,7 +17,7 @@ from core.storage.staff import OpenCase
 from core.usecases import StaffCase
 
 PAYLOAD_PREFIX = "staff:"
-MAX_CARD = 4000  # under Telegram's 4,096, leaving room for nothing to be cut mid-word badly
+MAX_CARD = 4000  # characters: under Telegram's 4,096 per message
 MAX_QUEUE_LINES = 40
 
 # Card buttons act on the card they are on; the others on a prompt in the case's topic.
