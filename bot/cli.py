@@ -101,6 +101,11 @@ def build_parser() -> argparse.ArgumentParser:
     )
     run.add_argument("--port", type=int, default=8443, help="webhook listen port")
     run.add_argument("--secret-token", help="webhook secret token (default: random)")
+    run.add_argument(
+        "--staff-chat",
+        type=int,
+        help="forum supergroup id where agents work (default: $HELPDESK_STAFF_CHAT_ID)",
+    )
 
     dbp = sub.add_parser("db", parents=[common], help="the database itself")
     dsub = dbp.add_subparsers(dest="action", required=True, metavar="ACTION")

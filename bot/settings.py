@@ -51,6 +51,23 @@ class Settings(BaseSettings):
     idle_minutes: int = Field(
         default=30, ge=1, description="An unfinished flow expires after this idle time"
     )
+    staff_chat_id: int | None = Field(
+        default=None,
+        description="Forum supergroup where agents work, one topic per case "
+        "(HELPDESK_STAFF_CHAT_ID; `helpdesk run --staff-chat` overrides); unset: CLI only",
+    )
+    remind_hours: float = Field(
+        default=4.0, gt=0, description="A case undecided this long gets one reminder in its topic"
+    )
+    staff_rate: int = Field(
+        default=20,
+        ge=1,
+        description="Messages the bot posts into the staff chat per pacing window "
+        "(Telegram allows about 20 a minute in one group)",
+    )
+    staff_rate_window_seconds: float = Field(
+        default=60.0, gt=0, description="The staff chat's pacing window (tests shorten it)"
+    )
     kakao_secret: SecretStr | None = Field(
         default=None,
         description="X-Skill-Secret header value the Open Builder skill sends "

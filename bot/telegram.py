@@ -11,6 +11,10 @@ in arrival order (`ChatOrderedProcessor`). Outbound calls go through PTB's `AIOR
 network failures instead of dropping a reply; a send counts only when Telegram confirms it.
 Several replies of one turn are merged into one message where they read well together, which
 also keeps to Telegram's ~1 message/s per chat. Webhooks are served by `bot.webhook`.
+
+With a staff chat (`HELPDESK_STAFF_CHAT_ID`), agents work in a forum supergroup, one topic per
+case (`bot.staff`): its updates go to the `StaffDesk`, which delivers staff events in a loop of
+its own with the group's pacing, so customers' replies never wait behind it.
 """
 
 from __future__ import annotations
@@ -69,6 +73,7 @@ from bot.dialogue import Engine, Press, Reply, TextInput, Upload
 from bot.maintenance import prune_daily
 from bot.notify import OutboxDeliverer
 from bot.settings import Settings
+from bot.staff import Pacer, StaffDesk
 from bot.webhook import HelpdeskUpdater
 from core.errors import DatabaseReplaced
 from core.usecases import Helpdesk
@@ -329,6 +334,9 @@ class TelegramChannel:
         self._prune_task: asyncio.Task[None] | None = None
         self.app: Application | None = None
         self._outbox_stop = asyncio.Event()
+        # Set to deliver customers' notifications now (an agent decided in the staff chat).
+        self._outbox_wake = asyncio.Event()
+        self.staff: StaffDesk | None = None
         # (chat, notification text) -> how many of its parts Telegram confirmed, while a
         # notification longer than one message is only partly sent.
         self._notice_parts: dict[tuple[int, str], int] = {}
@@ -360,6 +368,12 @@ class TelegramChannel:
         self._prune_task = asyncio.create_task(
             prune_daily(helpdesk, self.settings.retain_days, self._outbox_stop)
         )
+        if self.settings.staff_chat_id is not None:
+            self.staff = self.staff_desk(app, helpdesk, self.settings.staff_chat_id)
+            await self.staff.start()
+        else:
+            # CLI only: the use cases stop writing staff events nobody would deliver.
+            await helpdesk.staff.enable(None)
         log.info("bot @%s ready (database %s)", app.bot.username, self.settings.db)
 
     def outbox_deliverer(self, app: Application, helpdesk: Helpdesk) -> OutboxDeliverer:
@@ -370,6 +384,21 @@ class TelegramChannel:
             functools.partial(self.deliver_notice, app),
             is_permanent=_undeliverable,
             asked_wait=_flood_wait,
+        )
+
+    def staff_desk(self, app: Application, helpdesk: Helpdesk, chat_id: int) -> StaffDesk:
+        """The staff chat's desk, paced as the settings say."""
+        return StaffDesk(
+            helpdesk,
+            app,
+            chat_id,
+            run_call=send_with_retry,
+            pacer=Pacer(self.settings.staff_rate, self.settings.staff_rate_window_seconds),
+            remind_after=timedelta(hours=self.settings.remind_hours),
+            interval=self.settings.outbox_interval_seconds,
+            asked_wait=_flood_wait,
+            wake_customers=self._outbox_wake.set,
+            on_fatal=functools.partial(self._stop_for, app),
         )
 
     def _stop_for(self, app: Application, error: Exception) -> None:
@@ -391,18 +420,22 @@ class TelegramChannel:
                 log.exception("outbox delivery round failed; will try again")
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(
-                    self._outbox_stop.wait(), self.settings.outbox_interval_seconds
+                    self._outbox_wake.wait(), self.settings.outbox_interval_seconds
                 )
+            self._outbox_wake.clear()
 
     async def post_stop(self, app: Application) -> None:
         """Stop delivering notifications (in-flight updates have finished by now)."""
         await self._stop_outbox()
 
     async def _stop_outbox(self) -> None:
+        if self.staff is not None:
+            await self.staff.stop()
         if self._outbox_task is not None:
             # Let a round in progress finish: cancelled between Telegram accepting a message
             # and marking it sent, the notification would be claimed and sent again later.
             self._outbox_stop.set()
+            self._outbox_wake.set()
             try:
                 await asyncio.wait_for(asyncio.shield(self._outbox_task), OUTBOX_STOP_SECONDS)
             except TimeoutError:
@@ -432,8 +465,15 @@ class TelegramChannel:
             .token(token)
             .rate_limiter(
                 # max_retries=0: send_with_retry waits out RetryAfter, within one deadline;
-                # nested retries here multiplied the waits (minutes on shutdown).
-                AIORateLimiter(overall_max_rate=self.settings.rate_limit_per_second, max_retries=0)
+                # nested retries here multiplied the waits (minutes on shutdown). No group
+                # limit: it would also hold getChatMember and edits behind the staff chat's
+                # cards; the StaffDesk paces what it posts there itself (the only group the
+                # bot writes to beyond one "1:1 only" note).
+                AIORateLimiter(
+                    overall_max_rate=self.settings.rate_limit_per_second,
+                    group_max_rate=0,
+                    max_retries=0,
+                )
             )
             .concurrent_updates(ChatOrderedProcessor(gate=self._admit))
             .connection_pool_size(self.settings.connection_pool_size)
@@ -458,6 +498,13 @@ class TelegramChannel:
         # New messages only: an edited old message is not a new answer to the current step,
         # so edits in private chats match no handler and are ignored.
         private_new = filters.ChatType.PRIVATE & filters.UpdateType.MESSAGE
+        if self.settings.staff_chat_id is not None:
+            staff_chat = filters.Chat(chat_id=self.settings.staff_chat_id)
+            app.add_handler(
+                MessageHandler(staff_chat & filters.UpdateType.MESSAGE, self.on_staff_message)
+            )
+            # Edits, joins and other updates of the staff chat: nothing to say there.
+            app.add_handler(MessageHandler(staff_chat, self.on_nothing))
         app.add_handler(MessageHandler(~filters.ChatType.PRIVATE, self.on_group_message))
         app.add_handler(CallbackQueryHandler(self.on_callback))
         app.add_handler(MessageHandler(private_new & filters.TEXT, self.on_text))
@@ -483,9 +530,13 @@ class TelegramChannel:
         message = update.effective_message
         if message is None or message.text is None or self.engine is None:
             return
-        replies = await self.engine.handle(
-            f"{CHAT_PREFIX}{message.chat_id}", TextInput(message.text)
-        )
+        chat_key = f"{CHAT_PREFIX}{message.chat_id}"
+        if self.staff is not None:
+            relayed = await self.staff.relay_from_customer(chat_key, message.text, None)
+            if relayed is not None:
+                await self._send(context, message.chat_id, relayed)
+                return
+        replies = await self.engine.handle(chat_key, TextInput(message.text))
         await self._send(context, message.chat_id, replies)
 
     async def on_callback(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
@@ -493,13 +544,21 @@ class TelegramChannel:
         query = update.callback_query
         if query is None or self.engine is None:
             return
+        message = query.message
+        if (
+            self.staff is not None
+            and isinstance(message, Message)
+            and message.chat_id == self.staff.chat_id
+        ):
+            # Answered there, with what was done (or not at all: a press by a non-member).
+            await self.staff.on_callback(update, context)
+            return
         try:
             await query.answer()
         except TelegramError as exc:
             # Best effort: pressed long ago or before a restart ("query is too old"), or the
             # Bot API hiccuped. The spinner stops by itself; the press must still be handled.
             log.info("callback answer refused (update %s): %s", update.update_id, exc.message)
-        message = query.message
         if not isinstance(message, Message) or message.chat.type != "private":
             return
         payload = query.data or ""
@@ -527,8 +586,22 @@ class TelegramChannel:
         if upload is None:
             await self._send(context, message.chat_id, [Reply(texts.TEXT_ONLY)])
             return
-        replies = await self.engine.handle(f"{CHAT_PREFIX}{message.chat_id}", upload)
+        chat_key = f"{CHAT_PREFIX}{message.chat_id}"
+        if self.staff is not None:
+            relayed = await self.staff.relay_from_customer(chat_key, None, upload)
+            if relayed is not None:
+                await self._send(context, message.chat_id, relayed)
+                return
+        replies = await self.engine.handle(chat_key, upload)
         await self._send(context, message.chat_id, replies)
+
+    async def on_staff_message(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+        """A message in the staff chat (agents at work)."""
+        if self.staff is not None:
+            await self.staff.on_message(update, context)
+
+    async def on_nothing(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+        """An update that needs no answer."""
 
     async def on_group_message(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         """The bot works in 1:1 chats only; say so once per group."""
@@ -735,6 +808,8 @@ def configure_logging(token: str) -> None:
     # httpx logs every request URL at INFO, and Bot API URLs contain the token.
     logging.getLogger("httpx").setLevel(logging.WARNING)
     logging.getLogger("httpcore").setLevel(logging.WARNING)
+    # matplotlib (the /stats chart) reports its font cache and unit guesses at INFO.
+    logging.getLogger("matplotlib").setLevel(logging.WARNING)
 
 
 def run_telegram(settings: Settings, args: argparse.Namespace) -> int:
@@ -762,6 +837,8 @@ def run_telegram(settings: Settings, args: argparse.Namespace) -> int:
             file=sys.stderr,
         )
         return 2
+    if args.staff_chat is not None:
+        settings = settings.model_copy(update={"staff_chat_id": args.staff_chat})
     configure_logging(token)
     # Opt into PTB 23's timedelta time periods now: PTB 22 warns on every RetryAfter otherwise.
     os.environ.setdefault("PTB_TIMEDELTA", "true")

@@ -7,7 +7,7 @@ to an account in the subscriber's own name only.
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, datetime
 
 from core.calendar import format_date_ko, mycash_credit_window, to_kst
 from core.models import PaymentMethod, RefundRequest, RequestStatus
@@ -591,3 +591,254 @@ def until_date(last_day: date) -> str:
 def rejected_refile(until_text: str) -> str:
     """Added to a rejection notice while the service can still be filed again."""
     return f"이 서비스는 {until_text} 다시 신청하실 수 있어요."
+
+
+# Staff chat (agents, in the Telegram forum) ---------------------------------------------------
+# What agents read in the staff chat: the case cards, lines posted in a case's topic, the queue
+# and /stats. Agents are Korean-speaking staff; ids and amounts stay as the CLI shows them.
+
+STAFF_BTN_APPROVE = "승인"
+STAFF_BTN_REJECT = "반려"
+STAFF_BTN_REFUNDED = "환불 완료"
+STAFF_BTN_CLOSE = "문의 종료"
+STAFF_BTN_CANCEL = "반려 취소"
+
+STAFF_CANNED_REASONS: tuple[tuple[str, str], ...] = (
+    (
+        "SMS 발송 이력",
+        "SMS 발송 이력이 확인되어 전액 환불 대상이 아니에요. 고객센터에서 부분 환불 심사를 "
+        "도와드릴게요.",
+    ),
+    (
+        "신청 기간 경과",
+        "서비스 발급일을 포함해 7일이 지나 채팅으로 취소할 수 없어요. 고객센터로 문의해 주세요.",
+    ),
+    (
+        "결제 확인 불가",
+        "결제 내역을 확인할 수 없어요. 결제 정보를 확인해 고객센터로 문의해 주세요.",
+    ),
+    ("중복 신청", "같은 서비스로 접수된 신청이 이미 있어 이 신청은 반려했어요."),
+)
+"""(button label, the reason the customer reads) offered when an agent presses 반려."""
+
+STAFF_CHANNEL_LABELS: dict[str, str] = {
+    "telegram": "텔레그램",
+    "kakao": "카카오톡",
+    "console": "터미널",
+    "web": "웹",
+}
+STAFF_ACTION_LABELS: dict[str, str] = {
+    "approved": "✅ 승인",
+    "rejected": "⛔ 반려",
+    "refunded": "💸 환불 완료",
+    "withdrawn": "↩️ 고객 철회",
+    "answered": "📨 답변",
+    "closed": "🔒 문의 종료",
+}
+STAFF_BY_CUSTOMER = "고객"
+STAFF_RELAY_NOTE = (
+    "이 주제에 쓰신 메시지는 고객에게 그대로 전달돼요(//로 시작하면 전달하지 않아요). "
+    "마치려면 /close 또는 [문의 종료]를 눌러 주세요."
+)
+STAFF_ASK_REASON = "반려 사유를 이 주제에 메시지로 보내 주세요."
+STAFF_NO_OPEN_INQUIRY = "이 주제에는 진행 중인 문의가 없어요."
+STAFF_DONE = "처리했어요: {what}"
+STAFF_REJECT_CANCELLED = "반려를 취소했어요."
+STAFF_QUEUE_EMPTY = "📋 처리 대기 중인 건이 없어요."
+STAFF_QUEUE_MORE = "…외 {count}건"
+STAFF_CUSTOMER_FILE = "👤 고객이 보낸 {kind}"
+STAFF_FILE_KINDS = {"photo": "사진", "document": "파일"}
+
+# Said to the customer when their message is passed on to the agent handling their hand-off.
+RELAYED_TO_AGENT = (
+    "담당자에게 전달했어요. 답변은 이 채팅으로 보내 드릴게요. (문의 번호: {number})"
+)
+
+
+def staff_refused_state(number: str, state: str) -> str:
+    """An agent's action that the case's state no longer allows."""
+    return f"⚠️ {number}은(는) 지금 '{state}' 상태라 할 수 없어요."
+
+
+def staff_refused(why: str) -> str:
+    """An agent's action refused for another reason (an empty reason, say)."""
+    return f"⚠️ 처리하지 못했어요: {why}"
+
+
+def staff_when(instant: datetime) -> str:
+    """`12월 1일(화) 14:03` in Seoul time."""
+    local = to_kst(instant)
+    return f"{format_date_ko(local.date())} {local:%H:%M}"
+
+
+def staff_actor(actor: str) -> str:
+    """How the audit trail's actor reads on a card: the agent as recorded, or 고객."""
+    if actor.startswith("customer:"):
+        return STAFF_BY_CUSTOMER
+    return actor.removeprefix("agent:")
+
+
+def staff_topic_name(number: str, customer: str, subject: str) -> str:
+    """A case topic's name: `R-20261201-0003 · 정다은 · SMS-1002` (Telegram allows 128)."""
+    return f"{number} · {customer} · {subject}"[:128]
+
+
+STAFF_TOPIC_INQUIRY = "문의"
+
+
+def staff_request_card(
+    *,
+    number: str,
+    status: RequestStatus,
+    customer: str,
+    customer_id: str,
+    service_id: str,
+    day: int | None,
+    sms_sent: int | None,
+    fee: int,
+    charge: int,
+    route: str,
+    reason: str,
+    message: str,
+    filed: datetime,
+    channel: str,
+    decision: str | None,
+    note: str | None,
+) -> str:
+    """A refund request's card in its topic."""
+    lines = [
+        f"🧾 취소/환불 신청 {number}",
+        f"상태: {STATUS_LABELS[status]}",
+        f"• 고객: {customer} ({customer_id})",
+        f"• 서비스: {service_id}"
+        + (f" · 발급 {day}일째 신청(7일 중)" if day is not None else "")
+        + (f" · SMS 발송 {sms_sent:,}건" if sms_sent is not None else ""),
+        f"• 환불 금액: {format_won(fee + charge)} "
+        f"(이용료 {format_won(fee)} + SMS 충전 {format_won(charge)})",
+        f"• 환불 방법: {route}",
+        f"• 사유: {reason}",
+        f"• 남기실 말씀: {message}",
+        f"• 신청: {staff_when(filed)} · {STAFF_CHANNEL_LABELS.get(channel, channel)}",
+    ]
+    if decision:
+        lines.append(f"처리: {decision}")
+    if note and status is RequestStatus.REJECTED:
+        lines.append(f"반려 사유: {note}")
+    return "\n".join(lines)
+
+
+STAFF_ROUTE_MYCASH = "마이캐쉬 적립"
+
+
+def staff_route_bank(bank: str, masked: str, holder: str) -> str:
+    """A bank-transfer refund route with the account masked."""
+    return f"계좌 입금 — {bank} {masked} (예금주 {holder})"
+
+
+def staff_inquiry_card(
+    *,
+    number: str,
+    status: str,
+    customer: str,
+    customer_id: str,
+    service_id: str | None,
+    context: str,
+    message: str,
+    refund: str | None,
+    transcript: tuple[str, ...],
+    files: int,
+    filed: datetime,
+    channel: str,
+    decision: str | None,
+) -> str:
+    """A hand-off's card: why self-service stopped, the message, the last turns, the files."""
+    lines = [
+        f"💬 고객센터 문의 {number}",
+        f"상태: {INQUIRY_STATUS_LABELS.get(status, status)}",
+        f"• 고객: {customer} ({customer_id})",
+        f"• 서비스: {service_id or '-'}",
+        f"• 셀프 서비스가 멈춘 이유: {context}",
+        f"• 남기신 말씀: {message}",
+    ]
+    if refund:
+        lines.append(f"• 신청하려던 환불: {refund}")
+    lines.append(f"• 확인증: {files}개" + (" (아래 첨부)" if files else ""))
+    lines.append(f"• 접수: {staff_when(filed)} · {STAFF_CHANNEL_LABELS.get(channel, channel)}")
+    if transcript:
+        lines.append("최근 대화:")
+        lines.extend(f"  {line}" for line in transcript)
+    if decision:
+        lines.append(f"처리: {decision}")
+    lines.append(STAFF_RELAY_NOTE)
+    return "\n".join(lines)
+
+
+def staff_decision(action: str, actor: str, at: datetime) -> str:
+    """`✅ 승인 · tg:7001 (김상담) · 12월 1일(화) 14:03`."""
+    label = STAFF_ACTION_LABELS.get(action, action)
+    return f"{label} · {staff_actor(actor)} · {staff_when(at)}"
+
+
+def staff_change_line(action: str, actor: str, at: datetime, detail: str, number: str) -> str:
+    """What is posted in the topic when a case changes (from the CLI or the staff chat)."""
+    line = f"{staff_decision(action, actor, at)} — {number}"
+    if action == "rejected" and detail:
+        line += f"\n고객에게 보낸 사유: {detail}"
+    elif action == "answered" and detail:
+        line += f"\n고객에게 보낸 답변:\n{detail}"
+    return line
+
+
+def staff_reminder(number: str, hours: float) -> str:
+    """The one reminder of a case still undecided."""
+    shown = f"{hours:g}"
+    return f"⏰ {number} 접수 후 {shown}시간이 지났어요. 아직 처리되지 않았어요."
+
+
+def staff_reject_prompt(number: str, agent: str) -> str:
+    """Asked after an agent pressed 반려."""
+    return (
+        f"{agent}님, {number} 반려 사유를 이 주제에 메시지로 보내 주세요. 고객이 그대로 읽어요. "
+        "(30분 안에)\n자주 쓰는 사유는 아래에서 고를 수 있어요."
+    )
+
+
+def staff_relay(customer: str, text: str) -> str:
+    """A customer's message relayed into their hand-off's topic."""
+    return f"👤 {customer}: {text}"
+
+
+def staff_queue_line(number: str, customer: str, subject: str, state: str, filed: datetime) -> str:
+    """One open case in the pinned queue message."""
+    return f"• {number} · {customer} · {subject} · {state} · {staff_when(filed)}"
+
+
+def staff_queue_header(count: int) -> str:
+    """The head of the pinned queue message."""
+    return f"📋 처리 대기 {count}건 (오래된 순)"
+
+
+def staff_stats_caption(
+    *,
+    first: date,
+    last: date,
+    questions: int,
+    fallback_rate: float,
+    per_intent: dict[str, int],
+    by_state: dict[str, int],
+    median_hours: float | None,
+    decisions: int,
+) -> str:
+    """The figures under the /stats chart."""
+    intents = ", ".join(f"{k} {v}" for k, v in sorted(per_intent.items(), key=lambda kv: -kv[1]))
+    states = " · ".join(
+        f"{STATUS_LABELS[RequestStatus(k)]} {v}" for k, v in by_state.items() if v
+    )
+    median = f"{median_hours:g}시간 ({decisions}건)" if median_hours is not None else "-"
+    return (
+        f"📊 지난 7일 ({format_date_ko(first)}~{format_date_ko(last)})\n"
+        f"• 질문 {questions:,}건 · 답을 못 찾은 비율 {fallback_rate:.1%}\n"
+        f"• 의도별 답변: {intents or '-'}\n"
+        f"• 신청(상태별): {states or '-'}\n"
+        f"• 접수부터 결정(승인/반려)까지 중앙값: {median}"
+    )

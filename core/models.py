@@ -201,3 +201,34 @@ class OutboxItem(BaseModel):
     payload: dict[str, Any]
     attempts: int
     claimed_until: str | None = None
+
+
+class StaffTopic(BaseModel):
+    """Where a case is handled in the agents' staff chat: its forum topic and summary card.
+
+    `topic_of` names the case whose topic this one shares (the customer wrote again about an
+    earlier case); the topic's own state (`topic_closed`) is kept on that owning case.
+    """
+
+    model_config = ConfigDict(frozen=True)
+
+    chat_id: str
+    case_number: str
+    kind: str
+    customer_id: str
+    topic_of: str | None = None
+    thread_id: int | None = None
+    card_message_id: int | None = None
+    files_sent: int = 0
+    topic_closed: bool = False
+    reject_by: str | None = None
+    reject_asked_at: datetime | None = None
+    relay_acked: bool = False
+    reminded_at: datetime | None = None
+    created_at: datetime
+    updated_at: datetime
+
+    @property
+    def owner(self) -> str:
+        """The case whose topic this case is handled in (itself, unless it shares one)."""
+        return self.topic_of or self.case_number

@@ -6,7 +6,11 @@ subprocess. It models only the methods in `FakeBotAPI._method_table` — the one
 the benchmark's echo bot call — with the checks Telegram makes that the bot could trip over
 (4,096 characters, 64-byte callback data, "message is not modified", answering a query twice).
 Text is plain: a ``parse_mode`` is refused, so a bot that starts sending markup fails loudly here
-rather than passing unchecked. A method not in the table answers 404 like Telegram does for an
+rather than passing unchecked. A supergroup can be made a forum (`make_forum`) with members
+(`add_member`): topics are created, closed and reopened as in Telegram (each leaves a service
+message), messages carry their ``message_thread_id``, and ``getChatMember`` answers from the
+member list. ``sendPhoto``/``sendDocument`` take a file id or a multipart upload, whose bytes
+are kept (`file_bytes`). A method not in the table answers 404 like Telegram does for an
 unknown method; adding one is a new ``_m_<name>`` handler and a line in the table.
 
 Faults are queued per method (or ``"*"``) and consumed one per call:
@@ -48,12 +52,14 @@ import time
 from collections import deque
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
+from email import policy as email_policy
+from email.parser import BytesParser
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from types import TracebackType
 from typing import Any, NamedTuple, Self, TypeVar
 from urllib.parse import parse_qsl, unquote, urlsplit
 
-__all__ = ["BotAPIError", "Call", "FakeBotAPI"]
+__all__ = ["BotAPIError", "Call", "FakeBotAPI", "Upload"]
 
 JSONDict = dict[str, Any]
 T = TypeVar("T")
@@ -67,9 +73,25 @@ MAX_CALLBACK_DATA_BYTES = 64
 # PTB sends every parameter form-encoded, nested values as JSON strings; these restore the types
 # a JSON body would have had, so handlers see one shape.
 _JSON_FIELDS = frozenset({"reply_markup", "allowed_updates", "commands", "scope"})
-_INT_FIELDS = frozenset({"chat_id", "message_id", "offset", "limit", "max_connections"})
+_INT_FIELDS = frozenset(
+    {
+        "chat_id",
+        "message_id",
+        "offset",
+        "limit",
+        "max_connections",
+        "message_thread_id",
+        "user_id",
+        "icon_color",
+    }
+)
 _FLOAT_FIELDS = frozenset({"timeout"})
-_BOOL_FIELDS = frozenset({"drop_pending_updates", "show_alert"})
+_BOOL_FIELDS = frozenset({"drop_pending_updates", "show_alert", "disable_notification"})
+
+MAX_CAPTION_LENGTH = 1024
+MAX_TOPIC_NAME_LENGTH = 128
+# Telegram's six topic icon colours; createForumTopic refuses any other.
+_TOPIC_COLORS = (0x6FB9F0, 0xFFD67E, 0xCB86DB, 0x8EEE98, 0xFF93B2, 0xFB6F5F)
 
 # Telegram's default for getUpdates when allowed_updates was never given.
 _DEFAULT_EXCLUDED_UPDATES = frozenset({"chat_member", "message_reaction", "message_reaction_count"})
@@ -137,6 +159,15 @@ class _Response:
     body: bytes
 
 
+@dataclass(frozen=True)
+class Upload:
+    """A file part of a multipart request (what ``InputFile`` sends)."""
+
+    filename: str
+    content_type: str
+    data: bytes
+
+
 def _utf16_len(text: str) -> int:
     """Length in UTF-16 code units, the unit of Telegram's entity offsets."""
     return len(text.encode("utf-16-le")) // 2
@@ -172,11 +203,35 @@ def _coerce(name: str, value: Any) -> Any:
     return value
 
 
+def _multipart(content_type: str, body: bytes) -> JSONDict:
+    """The fields of a multipart/form-data body: text as str, file parts as `Upload`."""
+    message = BytesParser(policy=email_policy.HTTP).parsebytes(
+        b"Content-Type: " + content_type.encode("latin-1") + b"\r\n\r\n" + body
+    )
+    if not message.is_multipart():
+        raise BotAPIError.bad_request("can't parse multipart body")
+    fields: JSONDict = {}
+    for part in message.iter_parts():
+        name = part.get_param("name", header="content-disposition")
+        if not isinstance(name, str):
+            continue
+        data = part.get_payload(decode=True) or b""
+        filename = part.get_filename()
+        if filename is not None:
+            fields[name] = Upload(filename, part.get_content_type(), data)
+        else:
+            fields[name] = data.decode("utf-8")
+    return fields
+
+
 def _decode_request(query: str, content_type: str, body: bytes) -> JSONDict:
-    """Query string plus a JSON or urlencoded body, as typed params."""
+    """Query string plus a JSON, urlencoded or multipart body, as typed params."""
     raw: JSONDict = dict(parse_qsl(query, keep_blank_values=True))
     if body:
-        if content_type.split(";", 1)[0].strip().lower() == "application/json":
+        kind = content_type.split(";", 1)[0].strip().lower()
+        if kind == "multipart/form-data":
+            raw.update(_multipart(content_type, body))
+        elif kind == "application/json":
             try:
                 decoded = json.loads(body)
             except ValueError as exc:
@@ -393,6 +448,14 @@ class FakeBotAPI:
         self._faults: dict[str, deque[_Fault]] = {}
         self._errors: list[str] = []
         self._listeners: list[Callable[[str, JSONDict, Any], None]] = []
+        # Forums: the bot's rights there, members, topics, service messages and pins.
+        self._forums: dict[int, JSONDict] = {}
+        self._members: dict[int, dict[int, JSONDict]] = {}
+        self._topics: dict[tuple[int, int], JSONDict] = {}
+        self._service_messages: list[JSONDict] = []
+        self._pinned: dict[int, list[int]] = {}
+        self._files: dict[str, bytes] = {}
+        self._file_ids = itertools.count(1)
 
     def _method_table(self) -> dict[str, Handler]:
         """Bot API method name -> handler; a handler runs with the lock held."""
@@ -406,6 +469,13 @@ class FakeBotAPI:
             "editMessageText": self._m_edit_message_text,
             "editMessageReplyMarkup": self._m_edit_message_reply_markup,
             "answerCallbackQuery": self._m_answer_callback_query,
+            "sendPhoto": self._m_send_photo,
+            "sendDocument": self._m_send_document,
+            "pinChatMessage": self._m_pin_chat_message,
+            "createForumTopic": self._m_create_forum_topic,
+            "closeForumTopic": self._m_close_forum_topic,
+            "reopenForumTopic": self._m_reopen_forum_topic,
+            "getChatMember": self._m_get_chat_member,
         }
 
     # ---- lifecycle -------------------------------------------------------------------------
@@ -503,13 +573,24 @@ class FakeBotAPI:
         text: str,
         user_id: int | None = None,
         chat_type: str = "private",
+        *,
+        message_thread_id: int | None = None,
     ) -> int:
-        """Queue an incoming text message (commands get bot_command entities); its update id."""
+        """Queue an incoming text message (commands get bot_command entities); its update id.
+
+        In a forum, `message_thread_id` names the topic it is written in (None: General).
+        """
         content: JSONDict = {"text": text}
         entities = _command_entities(text)
         if entities:
             content["entities"] = entities
-        return self.push_message(chat_id, content, user_id=user_id, chat_type=chat_type)
+        return self.push_message(
+            chat_id,
+            content,
+            user_id=user_id,
+            chat_type=chat_type,
+            message_thread_id=message_thread_id,
+        )
 
     def push_command(self, chat_id: int, command: str, args: str = "") -> int:
         """Queue "/command args" as a Telegram client sends it."""
@@ -534,12 +615,13 @@ class FakeBotAPI:
         *,
         user_id: int | None = None,
         chat_type: str = "private",
+        message_thread_id: int | None = None,
     ) -> int:
         """Queue an incoming message with `content` (text, document, photo …) from a user."""
         with self._cond:
             # In a private chat the chat id is the user id.
             uid = user_id if user_id is not None else chat_id
-            user = {"id": uid, "is_bot": False, "first_name": "테스트", "language_code": "ko"}
+            user = {**self._user(chat_id, uid), "language_code": "ko"}
             chat = self._chats.setdefault(chat_id, self._make_chat(chat_id, chat_type))
             message_id = self._alloc_message_id(chat_id)
             self._user_messages.add((chat_id, message_id))
@@ -550,6 +632,11 @@ class FakeBotAPI:
                 "date": int(time.time()),
                 **copy.deepcopy(content),
             }
+            if message_thread_id is not None:
+                if (chat_id, message_thread_id) not in self._topics:
+                    raise LookupError(f"no topic {message_thread_id} in chat {chat_id}")
+                message["message_thread_id"] = message_thread_id
+                message["is_topic_message"] = True
             return self._enqueue({"message": message})
 
     def push_callback(
@@ -561,6 +648,7 @@ class FakeBotAPI:
             if record is None:
                 raise LookupError(f"no bot message {message_id} in chat {chat_id}")
             uid = user_id if user_id is not None else chat_id
+            user = self._user(chat_id, uid)
             query_id = str(next(self._callback_ids))
             self._callbacks[query_id] = {
                 "chat_id": chat_id,
@@ -571,7 +659,7 @@ class FakeBotAPI:
             }
             query = {
                 "id": query_id,
-                "from": {"id": uid, "is_bot": False, "first_name": "테스트"},
+                "from": user,
                 # Telegram sends the message as it is now, edits included.
                 "message": self._message_json(record),
                 "chat_instance": str(abs(chat_id) * 7919 + 13),
@@ -594,6 +682,73 @@ class FakeBotAPI:
         """Make sends to `chat_id` fail with 403 "bot was blocked by the user"."""
         with self._cond:
             self._blocked.add(chat_id)
+
+    # ---- test side: forums and members -----------------------------------------------------
+
+    def make_forum(
+        self, chat_id: int, title: str = "고객센터 상담실", *, can_manage_topics: bool = True
+    ) -> None:
+        """Make `chat_id` a forum supergroup where the bot is an administrator.
+
+        Without `can_manage_topics` the bot may not create, close or reopen topics (nor write
+        in a closed one), as in Telegram.
+        """
+        if chat_id >= 0:
+            raise ValueError("a supergroup's chat id is negative")
+        with self._cond:
+            chat = {"id": chat_id, "type": "supergroup", "title": title, "is_forum": True}
+            self._chats[chat_id] = chat
+            self._forums[chat_id] = {"can_manage_topics": can_manage_topics}
+            self._members.setdefault(chat_id, {})[self.bot_id] = {
+                "user": self.bot_user,
+                "status": "administrator",
+            }
+
+    def add_member(
+        self,
+        chat_id: int,
+        user_id: int,
+        first_name: str,
+        last_name: str | None = None,
+        status: str = "member",
+    ) -> None:
+        """Add a user to a group ("member", "administrator" or "creator")."""
+        user: JSONDict = {"id": user_id, "is_bot": False, "first_name": first_name}
+        if last_name:
+            user["last_name"] = last_name
+        with self._cond:
+            self._members.setdefault(chat_id, {})[user_id] = {"user": user, "status": status}
+
+    def remove_member(self, chat_id: int, user_id: int) -> None:
+        """The user left the group (getChatMember then says "left")."""
+        with self._cond:
+            self._members[chat_id][user_id]["status"] = "left"
+
+    def topics(self, chat_id: int) -> list[JSONDict]:
+        """The forum's topics in creation order: thread id, name, closed, and their history."""
+        with self._cond:
+            return copy.deepcopy(
+                [
+                    {"message_thread_id": thread, **topic}
+                    for (chat, thread), topic in sorted(self._topics.items())
+                    if chat == chat_id
+                ]
+            )
+
+    def service_messages(self, chat_id: int) -> list[JSONDict]:
+        """Service messages the bot caused in a chat (topic created/closed/reopened, pins)."""
+        with self._cond:
+            return copy.deepcopy([m for m in self._service_messages if m["chat_id"] == chat_id])
+
+    def pinned(self, chat_id: int) -> list[int]:
+        """Ids of the bot messages pinned in a chat, in pinning order."""
+        with self._cond:
+            return list(self._pinned.get(chat_id, []))
+
+    def file_bytes(self, file_id: str) -> bytes:
+        """The bytes of a file the bot uploaded (sendPhoto/sendDocument with a multipart file)."""
+        with self._cond:
+            return self._files[file_id]
 
     # ---- test side: faults -----------------------------------------------------------------
 
@@ -650,10 +805,17 @@ class FakeBotAPI:
                 if wanted is None or e["method"].lower() == wanted
             ]
 
-    def messages(self, chat_id: int) -> list[JSONDict]:
-        """The bot's messages in `chat_id` in send order, edits applied, with ``history``."""
+    def messages(self, chat_id: int, thread: int | None = None) -> list[JSONDict]:
+        """The bot's messages in `chat_id` in send order, edits applied, with ``history``.
+
+        With `thread`, only those in that forum topic. A photo or document has ``text`` None
+        and its ``caption``.
+        """
         with self._cond:
-            return copy.deepcopy(self._bot_messages.get(chat_id, []))
+            found = self._bot_messages.get(chat_id, [])
+            if thread is not None:
+                found = [m for m in found if m.get("message_thread_id") == thread]
+            return copy.deepcopy(found)
 
     def message(self, chat_id: int, message_id: int) -> JSONDict:
         """One bot message by id."""
@@ -740,7 +902,11 @@ class FakeBotAPI:
 
         def find() -> JSONDict | None:
             return next(
-                (m for m in self.messages(chat_id) if contains is None or contains in m["text"]),
+                (
+                    m
+                    for m in self.messages(chat_id)
+                    if contains is None or contains in (m["text"] or m.get("caption") or "")
+                ),
                 None,
             )
 
@@ -919,20 +1085,124 @@ class FakeBotAPI:
 
     def _m_send_message(self, params: JSONDict) -> JSONDict:
         chat_id = self._target_chat(params)
+        thread = self._thread_of(chat_id, params)
         text = self._text(params)
         markup = self._markup(params.get("reply_markup"))
+        return self._store(chat_id, thread, {"text": text, "reply_markup": markup})
+
+    def _m_send_photo(self, params: JSONDict) -> JSONDict:
+        return self._send_file(params, "photo")
+
+    def _m_send_document(self, params: JSONDict) -> JSONDict:
+        return self._send_file(params, "document")
+
+    def _send_file(self, params: JSONDict, kind: str) -> JSONDict:
+        chat_id = self._target_chat(params)
+        thread = self._thread_of(chat_id, params)
+        if params.get("parse_mode") or params.get("caption_entities"):
+            raise BotAPIError.bad_request("the stand-in Bot API accepts plain text only")
+        caption = str(params.get("caption") or "").strip() or None
+        if caption is not None and len(caption) > MAX_CAPTION_LENGTH:
+            raise BotAPIError.bad_request("message caption is too long")
+        value = params.get(kind)
+        if isinstance(value, Upload):
+            if not value.data:
+                raise BotAPIError.bad_request("file must be non-empty")
+            file_id = f"{kind}-{next(self._file_ids)}"
+            self._files[file_id] = value.data
+            media: JSONDict = {"file_id": file_id, "file_size": len(value.data)}
+            if kind == "document":
+                media.update(file_name=value.filename, mime_type=value.content_type)
+        elif isinstance(value, str) and value and not value.startswith("attach://"):
+            media = {"file_id": value}  # a file Telegram already has, sent again by its id
+        else:
+            raise BotAPIError.bad_request(f"there is no {kind} in the request")
+        media["file_unique_id"] = f"U{media['file_id']}"
+        if kind == "photo":
+            media.update(width=1280, height=960)
+        markup = self._markup(params.get("reply_markup"))
+        content = {"text": None, "caption": caption, kind: media, "reply_markup": markup}
+        return self._store(chat_id, thread, content)
+
+    def _store(self, chat_id: int, thread: int | None, content: JSONDict) -> JSONDict:
+        """Record a bot message (text or media) and answer it as a Message."""
         record: JSONDict = {
             "message_id": self._alloc_message_id(chat_id),
             "chat_id": chat_id,
-            "text": text,
-            "reply_markup": markup,
+            "message_thread_id": thread,
             "date": int(time.time()),
             "edit_date": None,
-            "history": [text],
+            "history": [content["text"]] if content.get("text") is not None else [],
+            **content,
         }
         self._bot_messages.setdefault(chat_id, []).append(record)
         self._bot_index[(chat_id, record["message_id"])] = record
         return self._message_json(record)
+
+    def _m_pin_chat_message(self, params: JSONDict) -> bool:
+        chat_id = self._chat_id(params)
+        message_id = int(params.get("message_id") or 0)
+        if (chat_id, message_id) not in self._bot_index and (
+            chat_id,
+            message_id,
+        ) not in self._user_messages:
+            raise BotAPIError.bad_request("message to pin not found")
+        if chat_id in self._forums and self._member_status(chat_id, self.bot_id) != (
+            "administrator"
+        ):
+            raise BotAPIError.bad_request("not enough rights to manage pinned messages in the chat")
+        self._pinned.setdefault(chat_id, []).append(message_id)
+        self._service(chat_id, None, "pinned_message", message_id=message_id)
+        return True
+
+    def _m_create_forum_topic(self, params: JSONDict) -> JSONDict:
+        chat_id = self._forum(params)
+        name = str(params.get("name") or "")
+        if not 1 <= len(name) <= MAX_TOPIC_NAME_LENGTH:
+            raise BotAPIError.bad_request("TOPIC_NAME_INVALID")
+        color = params.get("icon_color")
+        if color is not None and color not in _TOPIC_COLORS:
+            raise BotAPIError.bad_request("TOPIC_COLOR_INVALID")
+        # The topic is the service message that created it: its id is the thread id.
+        thread = self._service(chat_id, None, "forum_topic_created", name=name)
+        self._topics[(chat_id, thread)] = {
+            "name": name,
+            "icon_color": color or _TOPIC_COLORS[0],
+            "closed": False,
+            "history": ["created"],
+        }
+        return {"message_thread_id": thread, "name": name, "icon_color": color or _TOPIC_COLORS[0]}
+
+    def _m_close_forum_topic(self, params: JSONDict) -> bool:
+        return self._set_topic_closed(params, closed=True)
+
+    def _m_reopen_forum_topic(self, params: JSONDict) -> bool:
+        return self._set_topic_closed(params, closed=False)
+
+    def _set_topic_closed(self, params: JSONDict, *, closed: bool) -> bool:
+        chat_id = self._forum(params)
+        thread = int(params.get("message_thread_id") or 0)
+        topic = self._topics.get((chat_id, thread))
+        if topic is None:
+            raise BotAPIError.bad_request("TOPIC_ID_INVALID")
+        if topic["closed"] == closed:
+            raise BotAPIError.bad_request("TOPIC_NOT_MODIFIED")
+        topic["closed"] = closed
+        topic["history"].append("closed" if closed else "reopened")
+        self._service(chat_id, thread, "forum_topic_closed" if closed else "forum_topic_reopened")
+        return True
+
+    def _m_get_chat_member(self, params: JSONDict) -> JSONDict:
+        chat_id = self._chat_id(params)
+        user_id = params.get("user_id")
+        if not isinstance(user_id, int):
+            raise BotAPIError.bad_request("invalid user_id specified")
+        member = self._members.get(chat_id, {}).get(user_id)
+        if member is None:
+            if chat_id not in self._chats:
+                raise BotAPIError.bad_request("chat not found")
+            raise BotAPIError.bad_request("user not found")
+        return self._chat_member_json(chat_id, member)
 
     def _m_edit_message_text(self, params: JSONDict) -> JSONDict:
         chat_id = self._chat_id(params)
@@ -942,6 +1212,8 @@ class FakeBotAPI:
             if (chat_id, message_id) in self._user_messages:
                 raise BotAPIError.bad_request("message can't be edited")
             raise BotAPIError.bad_request("message to edit not found")
+        if record["text"] is None:
+            raise BotAPIError.bad_request("there is no text in the message to edit")
         text = self._text(params)
         # Telegram drops the inline keyboard when an edit leaves reply_markup out.
         markup = self._markup(params.get("reply_markup"))
@@ -999,6 +1271,83 @@ class FakeBotAPI:
         )
         return chat_id
 
+    def _thread_of(self, chat_id: int, params: JSONDict) -> int | None:
+        """The forum topic a message goes to (None: General, or not a forum)."""
+        thread = params.get("message_thread_id")
+        if thread is None or chat_id not in self._forums:
+            return None
+        topic = self._topics.get((chat_id, thread))
+        if topic is None:
+            raise BotAPIError.bad_request("message thread not found")
+        if topic["closed"] and not self._forums[chat_id]["can_manage_topics"]:
+            raise BotAPIError.bad_request("TOPIC_CLOSED")
+        return int(thread)
+
+    def _forum(self, params: JSONDict) -> int:
+        """The forum a topic method names, where the bot must be allowed to manage topics."""
+        chat_id = self._chat_id(params)
+        if chat_id not in self._chats:
+            raise BotAPIError.bad_request("chat not found")
+        if chat_id not in self._forums:
+            raise BotAPIError.bad_request("the chat is not a forum")
+        if not self._forums[chat_id]["can_manage_topics"]:
+            raise BotAPIError.bad_request("not enough rights to manage topics")
+        return chat_id
+
+    def _service(self, chat_id: int, thread: int | None, kind: str, **extra: Any) -> int:
+        """Record a service message the bot's action left in a chat; its message id."""
+        message_id = self._alloc_message_id(chat_id)
+        self._service_messages.append(
+            {
+                "chat_id": chat_id,
+                "message_id": message_id,
+                "message_thread_id": thread,
+                "kind": kind,
+                "at": time.monotonic(),
+                **extra,
+            }
+        )
+        return message_id
+
+    def _member_status(self, chat_id: int, user_id: int) -> str:
+        member = self._members.get(chat_id, {}).get(user_id)
+        return str(member["status"]) if member else "left"
+
+    def _user(self, chat_id: int, user_id: int) -> JSONDict:
+        """The User object of `user_id`: as a member of the chat was added, else a stranger."""
+        member = self._members.get(chat_id, {}).get(user_id)
+        if member is not None:
+            return copy.deepcopy(member["user"])
+        return {"id": user_id, "is_bot": False, "first_name": "테스트"}
+
+    def _chat_member_json(self, chat_id: int, member: JSONDict) -> JSONDict:
+        """A ChatMember object with the fields Telegram sends for its status."""
+        status = member["status"]
+        found: JSONDict = {"status": status, "user": copy.deepcopy(member["user"])}
+        if status == "creator":
+            found["is_anonymous"] = False
+        elif status == "administrator":
+            rights = self._forums.get(chat_id, {"can_manage_topics": False})
+            found.update(
+                can_be_edited=False,
+                is_anonymous=False,
+                can_manage_chat=True,
+                can_delete_messages=True,
+                can_manage_video_chats=False,
+                can_restrict_members=False,
+                can_promote_members=False,
+                can_change_info=False,
+                can_invite_users=True,
+                can_post_stories=False,
+                can_edit_stories=False,
+                can_delete_stories=False,
+                can_pin_messages=True,
+                can_manage_topics=bool(rights["can_manage_topics"]),
+            )
+        elif status == "kicked":
+            found["until_date"] = 0
+        return found
+
     @staticmethod
     def _text(params: JSONDict) -> str:
         if params.get("parse_mode") or params.get("entities"):
@@ -1035,8 +1384,17 @@ class FakeBotAPI:
             "from": self.bot_user,
             "chat": self._chats[record["chat_id"]],
             "date": record["date"],
-            "text": record["text"],
         }
+        if record["text"] is not None:
+            message["text"] = record["text"]
+        for media in ("photo", "document"):
+            if media in record:
+                message[media] = [record[media]] if media == "photo" else record[media]
+        if record.get("caption"):
+            message["caption"] = record["caption"]
+        if record.get("message_thread_id") is not None:
+            message["message_thread_id"] = record["message_thread_id"]
+            message["is_topic_message"] = True
         if record["edit_date"] is not None:
             message["edit_date"] = record["edit_date"]
         if record["reply_markup"]:

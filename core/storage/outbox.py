@@ -121,6 +121,21 @@ class Outbox:
             (chat_id, item_id, claim),
         )
 
+    async def give_up_prefix(
+        self, chat_prefix: str, keep: tuple[str, ...], error: str, now: datetime
+    ) -> int:
+        """Give up every pending row of chats starting with `chat_prefix`, except `keep`'s.
+
+        For messages to a staff chat the bot no longer serves: nobody would ever send them,
+        and they would sit in the pending index for ever.
+        """
+        kept = f" AND chat_id NOT IN ({', '.join('?' for _ in keep)})" if keep else ""
+        return await self._sql.execute(
+            "UPDATE outbox SET failed_at = ?, last_error = ?, claimed_until = NULL"
+            " WHERE sent_at IS NULL AND failed_at IS NULL AND substr(chat_id, 1, ?) = ?" + kept,
+            (iso(now), error[:500], len(chat_prefix), chat_prefix, *keep),
+        )
+
     async def rows(self) -> list[dict[str, Any]]:
         """Every outbox row, oldest first (for operators and tests)."""
         return [dict(r) for r in await self._sql.all("SELECT * FROM outbox ORDER BY id")]

@@ -222,4 +222,31 @@ MIGRATIONS: tuple[str, ...] = (
     CREATE INDEX outbox_pending_by_chat ON outbox(chat_id, id)
         WHERE sent_at IS NULL AND failed_at IS NULL;
     """,
+    # 5: the agents' staff chat (a Telegram forum): which topic and summary card each case
+    # (request or inquiry) has there, and what the bot waits for in it. A case can be handled in
+    # another case's topic (`topic_of`: the customer wrote again); that topic's state is kept on
+    # the case that owns it. Written in plain SQL that PostgreSQL runs unchanged: ids and times
+    # are TEXT, message ids BIGINT, flags 0/1 integers.
+    """
+    CREATE TABLE staff_topics (
+        chat_id TEXT NOT NULL,
+        case_number TEXT NOT NULL,
+        kind TEXT NOT NULL CHECK (kind IN ('request', 'inquiry')),
+        customer_id TEXT NOT NULL REFERENCES customers(id),
+        topic_of TEXT,
+        thread_id BIGINT,
+        card_message_id BIGINT,
+        files_sent INTEGER NOT NULL DEFAULT 0,
+        topic_closed INTEGER NOT NULL DEFAULT 0 CHECK (topic_closed IN (0, 1)),
+        reject_by TEXT,
+        reject_asked_at TEXT,
+        relay_acked INTEGER NOT NULL DEFAULT 0 CHECK (relay_acked IN (0, 1)),
+        reminded_at TEXT,
+        created_at TEXT NOT NULL,
+        updated_at TEXT NOT NULL,
+        PRIMARY KEY (chat_id, case_number)
+    );
+    CREATE INDEX staff_topics_by_thread ON staff_topics(chat_id, thread_id);
+    CREATE INDEX staff_topics_by_customer ON staff_topics(chat_id, customer_id, created_at);
+    """,
 )

@@ -14,6 +14,7 @@ from core.storage.outbox import Outbox
 from core.storage.reports import Reports
 from core.storage.requests import Requests, next_number
 from core.storage.sql import Sql
+from core.storage.staff import StaffTopics
 
 
 class Tx:
@@ -30,6 +31,7 @@ class Tx:
         self.faq_events = FaqEvents(sql)
         self.conversations = Conversations(sql, cipher)
         self.reports = Reports(sql)
+        self.staff = StaffTopics(sql)
 
     async def next_number(self, prefix: str, day: date) -> str:
         """Allocate the next readable number (`R` requests, `Q` inquiries) for a KST day."""

@@ -26,6 +26,7 @@ from core.usecases.requests import (
     normalize_account_number,
     same_holder,
 )
+from core.usecases.staff import Relayed, Staff, StaffCase
 from core.usecases.values import Values
 
 
@@ -51,6 +52,7 @@ class Helpdesk:
         self.conversations = Conversations(db, clock)
         self.values = Values(db, clock)
         self.reports = Reports(db, clock)
+        self.staff = Staff(db, clock)
 
     def now(self) -> datetime:
         """The current instant from the injected clock."""
@@ -65,7 +67,10 @@ __all__ = [
     "LinkCode",
     "LinkLimits",
     "PeriodFigures",
+    "Relayed",
     "ServiceView",
+    "Staff",
+    "StaffCase",
     "customer_actor",
     "hash_link_code",
     "normalize_account_number",

@@ -10,6 +10,7 @@ from core.errors import IllegalTransition, InvalidInput, NotFound
 from core.models import Attachment, Inquiry, InquiryEvent, InquiryRefund
 from core.storage import Tx
 from core.usecases.base import UseCases, customer_chat, replayed
+from core.usecases.staff import case_changed, case_filed
 
 
 @dataclass(frozen=True)
@@ -62,6 +63,7 @@ class Inquiries(UseCases):
                 updated_at=now,
             )
             await tx.inquiries.insert(inquiry, filing.submission_key)
+            await case_filed(tx, "inquiry", inquiry.number, inquiry.customer_id, now)
         return inquiry, True
 
     async def list(
@@ -93,6 +95,16 @@ class Inquiries(UseCases):
             inquiry = await self._open(tx, number, "answered")
             await tx.inquiries.update(number, "answered", answer.strip(), agent, now)
             await _trail(tx, number, now, agent, "answered")
+            await case_changed(
+                tx,
+                "inquiry",
+                number,
+                inquiry.customer_id,
+                "answered",
+                f"agent:{agent}",
+                answer.strip(),
+                now,
+            )
             chat_id = await customer_chat(tx, inquiry.customer_id, inquiry.chat_id)
             if chat_id is not None:
                 payload = {
@@ -109,10 +121,13 @@ class Inquiries(UseCases):
         """Close an inquiry (no message is sent)."""
         now = self.now()
         async with self.db.transaction() as tx:
-            await self._open(tx, number, "closed")
+            inquiry = await self._open(tx, number, "closed")
             # Who answered stays who answered; the closer is in the trail.
             await tx.inquiries.update(number, "closed", None, None, now)
             await _trail(tx, number, now, agent, "closed")
+            await case_changed(
+                tx, "inquiry", number, inquiry.customer_id, "closed", f"agent:{agent}", "", now
+            )
             updated = await tx.inquiries.get(number)
         assert updated is not None
         return updated

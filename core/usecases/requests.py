@@ -30,6 +30,7 @@ from core.policy import check_eligibility, quote
 from core.storage import Tx
 from core.text import squash
 from core.usecases.base import UseCases, customer_chat, replayed
+from core.usecases.staff import case_changed, case_filed
 
 ACCOUNT_DIGITS_MIN = 10
 ACCOUNT_DIGITS_MAX = 16
@@ -119,6 +120,7 @@ class Requests(UseCases):
                     detail=f"{filing.reason.value}; {request.total:,}원",
                 )
             )
+            await case_filed(tx, "request", request.number, request.customer_id, now)
         return request, True
 
     async def _new_request(self, tx: Tx, filing: Filing, now: datetime) -> RefundRequest:
@@ -233,6 +235,16 @@ class Requests(UseCases):
                     action=RequestStatus.WITHDRAWN.value,
                 )
             )
+            await case_changed(
+                tx,
+                "request",
+                number,
+                customer_id,
+                RequestStatus.WITHDRAWN.value,
+                customer_actor(channel, chat_id),
+                "",
+                now,
+            )
             updated = await tx.requests.get(number)
         assert updated is not None
         return updated
@@ -264,6 +276,16 @@ class Requests(UseCases):
                     action=target.value,
                     detail=note or "",
                 )
+            )
+            await case_changed(
+                tx,
+                "request",
+                number,
+                request.customer_id,
+                target.value,
+                f"agent:{agent}",
+                note or "",
+                now,
             )
             updated = await tx.requests.get(number)
         assert updated is not None

@@ -159,7 +159,7 @@ async def test_a_second_poller_ends_the_first_with_a_conflict(api: FakeBotAPI, b
 
 async def test_an_unknown_method_or_a_wrong_token_is_refused(api: FakeBotAPI):
     async with httpx.AsyncClient() as client:
-        unknown = await client.post(f"{api.base_url}{api.token}/sendPhoto", data={"chat_id": 1})
+        unknown = await client.post(f"{api.base_url}{api.token}/sendVideoNote", data={"chat_id": 1})
         wrong = await client.post(f"{api.base_url}999:WRONG/getMe")
     assert unknown.status_code == 404 and "method not found" in unknown.json()["description"]
     assert wrong.status_code == 401
@@ -234,3 +234,104 @@ def test_stopping_closes_a_long_poll_and_every_thread() -> None:
     poller.join(5)
     assert not poller.is_alive() and result == [200]
     assert _server_threads() == []
+
+
+# ---- forums, members and files -----------------------------------------------------------------
+
+FORUM = -1001234567890
+AGENT = 7001
+
+
+async def test_forum_topics_are_created_written_in_closed_and_reopened(
+    api: FakeBotAPI, bot: ExtBot[None]
+):
+    api.make_forum(FORUM)
+    topic = await bot.create_forum_topic(FORUM, "R-20261201-0003 · 정다은 · SMS-1002")
+    thread = topic.message_thread_id
+    sent = await bot.send_message(FORUM, "카드", message_thread_id=thread)
+    await bot.close_forum_topic(FORUM, thread)
+    with pytest.raises(BadRequest, match=r"(?i)topic_not_modified"):
+        await bot.close_forum_topic(FORUM, thread)
+    await bot.reopen_forum_topic(FORUM, thread)
+    with pytest.raises(BadRequest, match=r"(?i)message thread not found"):
+        await bot.send_message(FORUM, "없는 주제", message_thread_id=thread + 100)
+
+    assert sent.message_thread_id == thread and sent.is_topic_message
+    [listed] = api.topics(FORUM)
+    assert listed["message_thread_id"] == thread and listed["name"].startswith("R-20261201")
+    assert listed["history"] == ["created", "closed", "reopened"] and not listed["closed"]
+    assert [m["text"] for m in api.messages(FORUM, thread=thread)] == ["카드"]
+    kinds = [m["kind"] for m in api.service_messages(FORUM)]
+    assert kinds == ["forum_topic_created", "forum_topic_closed", "forum_topic_reopened"]
+
+
+async def test_topics_need_a_forum_and_the_right_to_manage_them(
+    api: FakeBotAPI, bot: ExtBot[None]
+):
+    await bot.send_message(-100555, "일반 그룹")  # a plain supergroup, not a forum
+    with pytest.raises(BadRequest, match=r"(?i)not a forum"):
+        await bot.create_forum_topic(-100555, "주제")
+    api.make_forum(FORUM, can_manage_topics=False)
+    with pytest.raises(BadRequest, match=r"(?i)not enough rights"):
+        await bot.create_forum_topic(FORUM, "주제")
+    me = await bot.get_chat_member(FORUM, api.bot_id)
+    assert me.status == "administrator" and me.can_manage_topics is False  # type: ignore[attr-defined]
+
+
+async def test_get_chat_member_answers_from_the_member_list(api: FakeBotAPI, bot: ExtBot[None]):
+    api.make_forum(FORUM)
+    api.add_member(FORUM, AGENT, "상담", "김")
+    api.add_member(FORUM, AGENT + 1, "팀장", status="creator")
+
+    member = await bot.get_chat_member(FORUM, AGENT)
+    owner = await bot.get_chat_member(FORUM, AGENT + 1)
+    api.remove_member(FORUM, AGENT)
+    gone = await bot.get_chat_member(FORUM, AGENT)
+    with pytest.raises(BadRequest, match=r"(?i)user not found"):
+        await bot.get_chat_member(FORUM, 424242)
+
+    assert member.status == "member" and member.user.full_name == "상담 김"
+    assert owner.status == "creator"
+    assert gone.status == "left"
+
+
+async def test_a_member_writes_in_a_topic_and_presses_a_button_under_their_own_name(
+    api: FakeBotAPI, bot: ExtBot[None]
+):
+    api.make_forum(FORUM)
+    api.add_member(FORUM, AGENT, "상담")
+    thread = (await bot.create_forum_topic(FORUM, "Q-20261201-0001")).message_thread_id
+    card = await bot.send_message(FORUM, "카드", message_thread_id=thread, reply_markup=BUTTON)
+    api.push_text(FORUM, "/close", user_id=AGENT, chat_type="supergroup", message_thread_id=thread)
+    api.push_callback(FORUM, card.message_id, "refund", user_id=AGENT)
+
+    updates = await bot.get_updates()
+    message, press = updates[0].message, updates[1].callback_query
+    assert message is not None and press is not None
+    assert message.message_thread_id == thread and message.is_topic_message
+    assert message.from_user is not None and message.from_user.first_name == "상담"
+    assert message.chat.is_forum and message.text == "/close"
+    assert press.from_user.id == AGENT and press.message.message_thread_id == thread  # type: ignore[union-attr]
+
+
+async def test_photos_are_uploaded_as_multipart_or_sent_again_by_file_id(
+    api: FakeBotAPI, bot: ExtBot[None]
+):
+    api.make_forum(FORUM)
+    png = b"\x89PNG\r\n\x1a\n" + b"\0" * 64
+    uploaded = await bot.send_photo(FORUM, png, caption="지난 7일 통계")
+    again = await bot.send_photo(FORUM, uploaded.photo[-1].file_id)
+    document = await bot.send_document(FORUM, "BQACAgUAAx-doc-1", caption="확인증")
+    with pytest.raises(BadRequest, match=r"(?i)caption is too long"):
+        await bot.send_photo(FORUM, png, caption="가" * 1025)
+    with pytest.raises(BadRequest, match=r"(?i)no text in the message"):
+        await bot.edit_message_text("글", chat_id=FORUM, message_id=uploaded.message_id)
+    await bot.pin_chat_message(FORUM, uploaded.message_id, disable_notification=True)
+
+    calls = api.request_log("sendPhoto")
+    assert calls[0]["params"]["photo"].content_type  # a multipart file part
+    assert api.file_bytes(uploaded.photo[-1].file_id) == png
+    assert again.photo[-1].file_id == uploaded.photo[-1].file_id
+    assert document.document is not None and document.document.file_id == "BQACAgUAAx-doc-1"
+    assert [m["caption"] for m in api.messages(FORUM)] == ["지난 7일 통계", None, "확인증"]
+    assert api.pinned(FORUM) == [uploaded.message_id]
