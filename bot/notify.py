@@ -172,7 +172,12 @@ class PullOutbox:
         self.lease = lease
 
     async def take(self, chat_id: str) -> tuple[OutboxItem, Reply] | None:
-        """The chat's oldest due notification and its message, claimed; None when none is due."""
+        """The chat's oldest due notification and its message, claimed; None when none is due.
+
+        Most answers have nothing to carry: a read says so without taking the write lock.
+        """
+        if not await self.helpdesk.notifications.any_due(chat_id):
+            return None
         while True:
             items = await self.helpdesk.notifications.claim(
                 chat_id, self.lease, limit=1, exact=True

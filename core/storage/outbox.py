@@ -66,6 +66,15 @@ class Outbox:
             )
         return [_item(r, claim) for r in rows]
 
+    async def any_pending(self, chat_id: str) -> bool:
+        """Whether the chat has an undelivered notification (due now or later)."""
+        row = await self._sql.one(
+            "SELECT 1 FROM outbox WHERE chat_id = ? AND sent_at IS NULL AND failed_at IS NULL"
+            " LIMIT 1",
+            (chat_id,),
+        )
+        return row is not None
+
     async def clamp_future(self, retry_by: datetime, lease_by: datetime) -> int:
         """Bring retry times and leases back to at most `retry_by` / `lease_by`.
 

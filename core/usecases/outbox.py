@@ -44,6 +44,11 @@ class Notifications(UseCases):
             await tx.outbox.reroute(item.id, target, item.claimed_until)
         return False
 
+    async def any_due(self, chat_id: str) -> bool:
+        """Whether the chat has a notification waiting (a read: no write lock taken)."""
+        async with self.db.reading() as tx:
+            return await tx.outbox.any_pending(chat_id)
+
     async def sent(self, item: OutboxItem) -> None:
         """Record that a notification was delivered (under the claim it was sent with)."""
         async with self.db.transaction() as tx:
