@@ -97,6 +97,7 @@ HELP = (
     "진행 중에는 언제든 /cancel 로 그만둘 수 있어요."
 )
 YOU_ARE_WELCOME = "천만에요! 더 궁금한 점이 있으면 언제든 물어봐 주세요."
+ANYTHING_ELSE = "네, 알겠어요. 더 궁금한 점이 있으면 편하게 물어봐 주세요."
 TOPICS_INTRO = "자주 묻는 질문이에요. 궁금한 주제를 골라 주세요."
 FALLBACK = (
     "죄송해요, 그 질문에는 정확히 답변드리기 어려워요.\n"
@@ -229,6 +230,7 @@ def breakdown(
 DEST_MYCASH = "마이캐쉬 적립 (담당자 확인 후 영업일 기준 약 3-7일)"
 DEST_BANK = "환불받으실 계좌로 입금 (가입자 명의 계좌만 가능)"
 ASK_REASON = "취소/환불 사유를 선택해 주세요. (필수)"
+REASON_CHOSEN = "선택하신 사유: {reason}"
 ASK_MESSAGE = "남기실 말씀을 입력해 주세요. (필수, {limit:,}자 이내)"
 MESSAGE_BLANK = "남기실 말씀은 꼭 입력해 주셔야 해요. 취소 사유를 짧게 적어 주세요."
 MESSAGE_TOO_LONG = "남기실 말씀이 너무 길어요({length:,}자). {limit:,}자 이내로 줄여 주세요."
@@ -322,6 +324,11 @@ def status_line(request: RefundRequest) -> str:
         f"• {request.number} · {request.service_id} · {format_won(request.total)}\n"
         f"  {STATUS_LABELS[request.status]} · {format_date_ko(filed)} 신청"
     )
+    if request.status is RequestStatus.SUBMITTED:
+        if request.payment_method is PaymentMethod.MYCASH:
+            line += "\n  담당자가 확인한 날부터 영업일 기준 약 3-7일 뒤 마이캐쉬로 적립돼요"
+        else:
+            line += "\n  담당자가 확인한 뒤 등록하신 계좌로 환불해 드려요"
     if request.status is RequestStatus.APPROVED:
         if request.payment_method is PaymentMethod.MYCASH:
             first, last = mycash_credit_window(changed)
@@ -478,6 +485,11 @@ DISCARD_QUESTION = (
     "작성 중인 신청이 있어요. 새로 시작하면 지금까지 입력하신 내용은 접수되지 않고 사라져요.\n"
     "새로 시작할까요?"
 )
+STOP_QUESTION = (
+    "신청을 그만하시겠어요? 그만두시면 지금까지 입력하신 내용은 접수되지 않아요.\n"
+    "계속 작성하시려면 [이어서 작성하기]를 눌러 주세요."
+)
+MESSAGE_NEEDS_REASON = "남기실 말씀에는 취소하시려는 이유를 한두 문장으로 적어 주세요."
 CLARIFY_IN_FLOW = (
     "혹시 이 중 어떤 질문이신가요? 신청을 이어서 하시려면 [이어서 작성하기]를 눌러 주세요."
 )
@@ -490,9 +502,18 @@ BTN_KEEP_TEXT = "이대로 저장하기"
 BTN_RETYPE = "다시 입력하기"
 
 
-def service_not_offered(reason_line: str) -> str:
-    """A typed service id that is the customer's but cannot be cancelled in self-service."""
-    return f"그 서비스는 지금 직접 취소할 수 없어요.\n• {reason_line}"
+def service_not_offered(reason_line: str, next_steps: list[str] | None = None) -> str:
+    """A service the customer named that cannot be cancelled in self-service, and why."""
+    lines = [f"그 서비스는 지금 직접 취소할 수 없어요.\n• {reason_line}", *(next_steps or [])]
+    return "\n".join(lines)
+
+
+SERVICE_CANCELLABLE = "그 서비스는 지금 직접 취소하고 전액 환불받으실 수 있어요."
+
+
+def service_start_button(service_id: str) -> str:
+    """The button that starts a request for one named service."""
+    return f"{service_id} 취소/환불 신청"
 
 
 UNKNOWN_SERVICE = "고객님 계정에 그런 서비스가 없어요. 목록에서 골라 주세요."
@@ -576,6 +597,7 @@ COMPLAINT_NOT_LINKED = (
 BANK_UNKNOWN = (
     "은행 이름을 알아보지 못했어요. 아래에서 은행을 고르시거나 정확한 이름을 입력해 주세요."
 )
+HOLDER_BLANK = "예금주 이름을 입력해 주세요."
 HOLDER_LOOKS_LIKE_NUMBER = "계좌번호는 앞 단계에서 받았어요. 이번에는 예금주 이름만 입력해 주세요."
 OTHER_NAME_NOT_FILED = (
     "취소/환불 신청은 아직 접수되지 않았어요. 다른 분 명의 계좌로 환불받으시려면 고객센터 "

@@ -68,6 +68,8 @@ _NEW_SUBJECT = re.compile(
     r"(?<![가-힣])(?![그이저]것|[그이저]거)[가-힣]{2,}(은|는|을|를|도|만)(요)?(?![가-힣])"
 )
 """A noun with a topic or object particle ("회원가입은", "수수료는요"): a subject of its own."""
+_FOLLOW_UP_QUESTION = re.compile(r"며칠|언제|얼마|몇|기간|금액|걸려|걸리|어디서|어디에|어떻게|어케")
+"""What a short question about the answer just given asks: how long, when, how much, where."""
 _BARE_EXTRA_CHARS = 3
 # Acts about a request already filed: their cancel words are not a how-to-cancel question.
 _REQUEST_ACTS = frozenset({"request_status", "withdraw_request"})
@@ -467,7 +469,12 @@ class Matcher:
             or any(s.opens_gate for s in scored)
             or self._is_bare_topic(comp, scored)
         )
-        follow_up = previous is not None and self._is_follow_up(comp, normalized, own_topic)
+        # An act ("그럼 상담원 연결해줘") is what the message is about, not the last answer.
+        follow_up = (
+            previous is not None
+            and act is None
+            and self._is_follow_up(comp, normalized, own_topic)
+        )
         # A follow-up that names another intent ("그럼 계좌이체는요?") moves to that intent; the
         # general intent's words ("돌려받아요") name nothing new.
         names_another = any(
@@ -591,7 +598,9 @@ class Matcher:
             return True
         if len(comp) > _FOLLOW_UP_CHARS:
             return False
-        return own_topic or _NEW_SUBJECT.search(normalized) is None
+        # "네", "알겠어요", "오늘 날씨 어때요" are no questions about the last answer.
+        asks_about_it = _FOLLOW_UP_QUESTION.search(comp) is not None
+        return own_topic or (asks_about_it and _NEW_SUBJECT.search(normalized) is None)
 
     def _is_bare_topic(self, comp: str, scored: list[_Scored]) -> bool:
         """A message that is just one intent's keyword ("계좌이체", "마이캐쉬요")."""

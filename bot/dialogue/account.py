@@ -7,6 +7,7 @@ import re
 from bot import texts
 from bot.dialogue.menus import WITHDRAW, topic_buttons
 from bot.dialogue.turn import Turn
+from bot.dialogue.wishes import STATUS_TOPIC
 from core.calendar import to_kst
 from core.errors import InvalidLinkCode, LinkThrottled
 from core.models import RequestStatus
@@ -71,5 +72,6 @@ async def status(turn: Turn) -> None:
             texts.inquiry_status_line(i.number, i.status, to_kst(i.created_at).date())
             for i in inquiries
         ]
+    turn.data.last_intent = STATUS_TOPIC  # "언제 들어와요?" next is about these requests
     withdrawable = any(r.status is RequestStatus.SUBMITTED for r in requests)
     turn.say("\n".join(lines), ((WITHDRAW,),) if withdrawable else ())

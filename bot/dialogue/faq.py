@@ -32,22 +32,51 @@ def asks_amount(question: str) -> bool:
     """Whether a question asks how much (then a linked customer's own amounts are shown)."""
     return bool(_AMOUNT.search(question))
 
+
 _GREETINGS = ("안녕", "하이", "hi", "hello", "반가워", "반갑습니다", "헬로")
 _THANKS = ("감사", "고마워", "고맙습니다", "땡큐", "thx", "thanks", "thankyou", "ㄱㅅ")
+_ACKS = (
+    "네",
+    "넵",
+    "예",
+    "응",
+    "ㅇㅇ",
+    "ㅇㅋ",
+    "오케이",
+    "ok",
+    "okay",
+    "알겠",
+    "알았",
+    "그렇군",
+    "그렇구나",
+    "아하",
+    "아니",
+    "아뇨",
+    "됐어",
+    "괜찮",
+    "ㄴㄴ",
+    "확인했",
+)
 
 
 def small_talk(text: str) -> str | None:
-    """'greeting' or 'thanks' for a short message that is only that, else None."""
+    """'greeting', 'thanks' or 'ack' (네, 알겠어요, 아니요) for a short message that is only
+    that, else None."""
     squashed = re.sub(r"[^\w가-힣ㄱ-ㅎ]", "", squash(text))
-    squashed = re.sub(r"(요|용|여|합니다|해요|드려요|드립니다)$", "", squashed)
+    squashed = re.sub(r"(요|용|여|합니다|해요|드려요|드립니다|습니다)$", "", squashed)
     if not squashed or len(squashed) > 8:
         return None
     # NFKC turns compatibility jamo (ㄱㅅ) into conjoining ones: compare like with like.
-    if any(squashed.startswith(squash(word)) for word in _GREETINGS):
-        return "greeting"
-    if any(squashed.startswith(squash(word)) for word in _THANKS):
-        return "thanks"
+    for kind, words in (("greeting", _GREETINGS), ("thanks", _THANKS), ("ack", _ACKS)):
+        if any(squashed.startswith(squash(word)) for word in words):
+            return kind
     return None
+
+
+def greets(text: str) -> bool:
+    """Whether a message opens with a greeting ("안녕하세요 어제 하던 거요")."""
+    squashed = squash(text)
+    return any(squashed.startswith(squash(word)) for word in _GREETINGS)
 
 
 async def answer_if_confident(turn: Turn, text: str) -> bool:
@@ -122,9 +151,7 @@ async def answer_question(turn: Turn, text: str) -> Understood:
     return "fallback", None
 
 
-async def answer(
-    turn: Turn, intent_id: str, asked: bool = False, question: str = ""
-) -> None:
+async def answer(turn: Turn, intent_id: str, asked: bool = False, question: str = "") -> None:
     """The answer of one FAQ intent, personalised for a linked customer where it helps: which
     of their services cannot be cancelled and why, or what they would get back."""
     kb = turn.deps.kb

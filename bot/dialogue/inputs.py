@@ -51,7 +51,12 @@ _NATIVE_ORDINALS = {
     "아홉": 9,
     "열": 10,
 }
-_ORDINAL = re.compile(r"^(?:(\d{1,2})|(" + "|".join(_NATIVE_ORDINALS) + r"))(?:번째|번|째|번쨰)?$")
+# "이번" says "this time" more often than "number two": 이 is left out.
+_SINO = {"일": 1, "삼": 3, "사": 4, "오": 5, "육": 6, "칠": 7, "팔": 8, "구": 9, "십": 10}
+_ORDINAL = re.compile(
+    r"^(?:(\d{1,2})|(" + "|".join(_NATIVE_ORDINALS) + r")|(" + "|".join(_SINO) + r")(?=번))"
+    r"(?:번째|번|째|번쨰)?(?:서비스|거|것)?$"
+)
 _BANK_KEYS: dict[str, str] = {
     squash(alias): name for name, aliases in texts.BANK_NAMES.items() for alias in (name, *aliases)
 }
@@ -74,7 +79,8 @@ _NAV = {
     "again": "again",
 }
 _QUESTION_END = re.compile(
-    r"(\?|？|나요|까요|가요|니까|는지요|는지|냐|죠|지요|인가|일까|될까|되나|나여|까여)[\s.~!ㅠㅜ]*$"
+    r"(\?|？|나요|까요|(?:건|는|인|은|던|할|될|한|된)가요|니까|는지요|는지|냐|죠|지요|인가|일까"
+    r"|될까|되나|나여|까여)[\s.~!ㅠㅜ]*$"
 )
 _QUESTION_WORD = re.compile(r"언제|어떻게|얼마|왜(?!냐)|어디|무엇|몇\s*일|어느|어케|어떡")
 _POLITE_END = re.compile(r"(요|까|나|니|냐|죠)[\s.~!ㅠㅜ]*$")
@@ -97,10 +103,16 @@ def nav_word(text: str) -> str | None:
 
 def position(text: str, count: int) -> int | None:
     """A 0-based option index for "1", "1번", "첫번째", "두 번째 거요"…, if in range."""
-    match = _ORDINAL.fullmatch(_bare(text))
+    bare = re.sub(r"[ㄱ-ㅎㅏ-ㅣ\u1100-\u11ff]+$", "", _bare(text))  # "1번ㅇ": a stray jamo
+    match = _ORDINAL.fullmatch(bare)
     if match is None:
         return None
-    number = int(match.group(1)) if match.group(1) else _NATIVE_ORDINALS[match.group(2)]
+    if match.group(1):
+        number = int(match.group(1))
+    elif match.group(2):
+        number = _NATIVE_ORDINALS[match.group(2)]
+    else:
+        number = _SINO[match.group(3)]
     return number - 1 if 1 <= number <= count else None
 
 
@@ -146,7 +158,127 @@ _YES = frozenset(
 )
 
 
+_YES_START = tuple(
+    squash(w) for w in ("네", "넵", "예", "응", "좋아", "그래", "맞아", "ㅇㅇ", "ok")
+)
+_GO_ON_WORDS = ("진행", "다음", "계속", "넘어가", "신청할게", "신청해", "고고", "ㄱㄱ")
+_GO_ON = re.compile("|".join(squash(w) for w in _GO_ON_WORDS))
+_NO = re.compile(r"안\s*할|안해|말고|아니|그만|취소|잠깐|나중")
+
+
 def yes_word(text: str) -> bool:
-    """A short yes ("네", "넵", "신청할게요", "진행해 주세요") where the step asks to go on."""
+    """A yes where the step asks to go on: "네", "넵", "네 진행해 주세요", "다음이요"."""
     bare = _bare(text)
-    return bare in _YES or bare.removesuffix("해주세") in _YES or bare.removesuffix("할게") in _YES
+    if len(bare) > 15 or _NO.search(bare):
+        return False
+    if bare in _YES or bare.removesuffix("해주세") in _YES or bare.removesuffix("할게") in _YES:
+        return True
+    return bare.startswith(_YES_START) or _GO_ON.search(bare) is not None
+
+
+_HOLDER_FILLER = re.compile(
+    r"예금주|가입자|본인|명의|이름|성함|제|저|그럼|으로|로|할게|할께|이에요|예요|입니다|이요|"
+    r"이름은|님|은|는|이|가|요|네|맞아|맞습니다|통장|계좌|입금|해주세|해 주세"
+)
+
+
+def holder_of(text: str, subscriber: str) -> str:
+    """The holder name typed, read the way people type it: "김하늘(본인)", "예금주 김하늘",
+    "김하늘이요", "본인 명의요" are the subscriber; anything else is taken as written."""
+    typed = clean_message(text).replace("\n", " ")
+    rest = re.sub(r"[^\w가-힣]", "", squash(typed))
+    name = squash(subscriber)
+    if name and name in rest:
+        rest = rest.replace(name, "", 1)
+    elif not re.search(r"본인|제\s*명의|저\s*명의|제\s*이름|내\s*명의", typed):
+        return typed
+    return subscriber if not _HOLDER_FILLER.sub("", rest) else typed
+
+
+_NOT_A_MESSAGE = frozenset(
+    squash(word)
+    for word in (
+        "잠깐",
+        "잠깐만",
+        "잠시만",
+        "잠시만요",
+        "잠깐만요",
+        "기다려",
+        "아니",
+        "아니요",
+        "아뇨",
+        "모르겠어요",
+        "모르겠다",
+        "몰라",
+        "몰라요",
+        "네",
+        "예",
+        "응",
+        "ㅇㅇ",
+        "ㅇㅋ",
+        "음",
+        "음...",
+        "글쎄",
+        "글쎄요",
+        "뭐라고",
+        "뭐라고요",
+        "뭐",
+        "ㅎㅎ",
+        "ㅋㅋ",
+        "ㅠㅠ",
+        "?",
+    )
+)
+
+
+def not_a_message(text: str) -> bool:
+    """A word that cannot be the 남기실 말씀 (잠깐만요, 아니요, 모르겠어요, "."): the customer
+    is hesitating or answering something else, not giving the reason for cancelling."""
+    bare = re.sub(r"[^\w가-힣ㄱ-ㅎ?]", "", squash(text))
+    return len(re.sub(r"[^\w가-힣]", "", bare)) < 2 or bare in _NOT_A_MESSAGE
+
+
+def is_bare_cancel(text: str) -> bool:
+    """A bare "취소" (or 취소요, 취소할래요) inside a form: stop, or cancel the service?"""
+    return _bare(text) in {"취소", "취소할래", "취소할게", "취소해", "취소해주세", "cancel"}
+
+
+_REASON_CUES: dict[str, tuple[str, ...]] = {
+    "업무 종료": (
+        "업무종료",
+        "업무가끝",
+        "사업정리",
+        "안쓰게",
+        "더이상필요",
+        "필요없",
+        "사용안",
+        "그만쓰",
+    ),
+    "경제적 부담": ("돈이", "돈없", "비용", "형편", "부담", "비싸", "경제", "여유가없", "예산"),
+    "회사 합병": ("합병", "인수", "통합"),
+    "폐업": ("폐업", "문닫", "가게접", "사업접", "장사접"),
+    "서비스/상품변경": ("상품변경", "서비스변경", "요금제", "다른상품", "상품을바꾸"),
+    "서비스 불만": ("불만", "별로", "불편", "느려", "느리", "오류", "품질", "만족스럽지"),
+    "직권해지": ("직권",),
+    "타 서비스 전환": (
+        "다른업체",
+        "다른회사",
+        "타사",
+        "옮기",
+        "옮겨",
+        "갈아타",
+        "전환",
+        "다른서비스",
+    ),
+}
+"""What customers write for each of the eight reasons (keys are the seed's labels)."""
+
+
+def reason_named(text: str, labels: list[str]) -> int | None:
+    """The one reason a typed sentence names ("돈이 없어서" → 경제적 부담), if exactly one."""
+    typed = squash(text)
+    hits = {label for label, cues in _REASON_CUES.items() if any(cue in typed for cue in cues)}
+    if len(hits) != 1:
+        return None
+    [label] = hits
+    return labels.index(label) if label in labels else None

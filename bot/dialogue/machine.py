@@ -34,7 +34,7 @@ FORMS: tuple[Form, ...] = (
 STEPS: dict[State, Step] = {
     step.state: step for step in (*refund.STEPS, *inquiry.STEPS, *withdraw.STEPS)
 }
-STARTS = frozenset(form[0] for form in FORMS)
+STARTS = frozenset(form[0] for form in FORMS) | frozenset(refund.ENTRIES)
 """Where a flow starts: reachable from any state (a new flow replaces the one in progress)."""
 assert {state for form in FORMS for state in form} == set(STEPS), "a form step without a Step"
 

@@ -12,6 +12,8 @@ import re
 from dataclasses import dataclass
 
 _INDEX = re.compile(r"[0-9]{1,3}")
+MAX_PAYLOAD_BYTES = 64
+"""Telegram's callback_data limit; every payload stays within it."""
 
 
 @dataclass(frozen=True)

@@ -11,8 +11,10 @@ from bot.dialogue.flow import Form, GoTo, Next, Outcome, Reprompt, State, Stay, 
 from bot.dialogue.inputs import (
     bank_named,
     clean_message,
+    holder_of,
     label_in,
     position,
+    reason_named,
     required_text,
     service_id_typed,
     yes_word,
@@ -20,8 +22,9 @@ from bot.dialogue.inputs import (
 from bot.dialogue.inquiry import start_inquiry
 from bot.dialogue.menus import CONTACT, HANDOFF, NOT_LISTED
 from bot.dialogue.payloads import index
-from bot.dialogue.services import blocked_lines, reason_text
+from bot.dialogue.services import blocked_lines, next_step_lines, next_steps, reason_text
 from bot.dialogue.turn import Turn
+from bot.dialogue.wishes import STATUS_TOPIC, named_service
 from core.calendar import mycash_credit_window, today_kst
 from core.errors import AlreadyOpen, InvalidAccount, NotEligible, NotFound
 from core.models import PaymentMethod, Reason, RefundAccount, RefundRequest
@@ -49,6 +52,9 @@ REFUND_FORMS: dict[PaymentMethod, Form] = {
 }
 """The request's steps, by how the service was paid (a bank transfer needs an account)."""
 
+ENTRIES = (State.CHOOSE_SERVICE, State.BREAKDOWN)
+"""Where a request starts: the service list, or the breakdown of a service named in words."""
+
 REASONS: tuple[Reason, ...] = tuple(Reason)
 
 
@@ -57,8 +63,10 @@ def destination(method: PaymentMethod) -> str:
     return texts.DEST_MYCASH if method is PaymentMethod.MYCASH else texts.DEST_BANK
 
 
-async def start_refund(turn: Turn) -> Outcome:
-    """Offer the customer's eligible services, or say why there are none."""
+async def start_refund(turn: Turn, service_id: str | None = None) -> Outcome:
+    """Offer the customer's eligible services, or say why there are none; with `service_id`
+    (named by the customer: "1001 환불해 주세요"), go straight to that service when it can be
+    cancelled, or say why not."""
     if turn.customer is None:
         turn.reset()
         turn.say(texts.NOT_LINKED)
@@ -72,9 +80,19 @@ async def start_refund(turn: Turn) -> Outcome:
     if not eligible:
         turn.say("\n".join([texts.NONE_ELIGIBLE, *blocked_lines(views)]), ((HANDOFF,), (CONTACT,)))
         return Stay()
+    named = next((v for v in views if v.service.id == service_id), None)
+    if named is not None and not named.eligibility.eligible:
+        lines = next_step_lines(named)
+        turn.say(
+            texts.service_not_offered(reason_text(named.eligibility), lines), next_steps(named)
+        )
+        return Stay()
     turn.data.flow = secrets.token_urlsafe(6)
     turn.data.customer = turn.customer.id
     turn.data.options = [v.service.id for v in eligible]
+    if named is not None:
+        turn.data.service = named.service.id
+        return GoTo(State.BREAKDOWN)
     return GoTo(State.CHOOSE_SERVICE)
 
 
@@ -126,19 +144,17 @@ class ChooseService(Step):
         listed = position(text, len(offered))
         if listed is not None:
             return await self.on_press(turn, "svc", str(offered[listed][0]))
-        digits = service_id_typed(text)
-        if digits is None:
-            return None
+        named = await named_service(turn, text)
+        if named is None:
+            return Reprompt(texts.UNKNOWN_SERVICE) if service_id_typed(text) else None
         for option, view in offered:
-            if view.service.id.endswith(digits) and service_id_typed(view.service.id) == digits:
+            if view.service.id == named.service.id:
                 return await self.on_press(turn, "svc", str(option))
-        for view in await turn.services():
-            if service_id_typed(view.service.id) == digits:
-                # Theirs, but not cancellable: say why (day 8, SMS sent, open request).
-                turn.say(texts.service_not_offered(reason_text(view.eligibility)))
-                turn.replies.append(await self.prompt(turn))
-                return Stay()
-        return Reprompt(texts.UNKNOWN_SERVICE)
+        # Theirs, but not cancellable: say why (day 8, SMS sent, open request).
+        why = texts.service_not_offered(reason_text(named.eligibility), next_step_lines(named))
+        turn.say(why)
+        turn.replies.append(await self.prompt(turn))
+        return Stay()
 
 
 class Breakdown(Step):
@@ -187,6 +203,7 @@ class ReasonStep(Step):
         labels = [r.value for r in REASONS]
         chosen = position(text, len(REASONS))
         chosen = chosen if chosen is not None else label_in(text, labels)
+        chosen = chosen if chosen is not None else reason_named(text, labels)
         return await self.on_press(turn, "reason", str(chosen)) if chosen is not None else None
 
 
@@ -198,7 +215,9 @@ class Message(Step):
 
     async def prompt(self, turn: Turn) -> Reply:
         limit = turn.deps.limits.message_limit
-        return Reply(texts.ASK_MESSAGE.format(limit=limit), (turn.nav(),))
+        chosen = texts.REASON_CHOSEN.format(reason=turn.data.reason.value) + "\n"
+        ask = texts.ASK_MESSAGE.format(limit=limit)
+        return Reply((chosen if turn.data.reason else "") + ask, (turn.nav(),))
 
     async def on_text(self, turn: Turn, text: str) -> Outcome | None:
         message = required_text(turn, text)
@@ -277,8 +296,10 @@ class Holder(Step):
         return None
 
     async def on_text(self, turn: Turn, text: str) -> Outcome | None:
-        holder = clean_message(text).replace("\n", " ")
         assert turn.customer is not None
+        holder = holder_of(text, turn.customer.name)
+        if not holder:
+            return Reprompt(texts.HOLDER_BLANK)
         if sum(ch.isdigit() for ch in holder) >= 3:
             # A number is not a name (and must not be kept as one): ask for the name again.
             return Reprompt(texts.HOLDER_LOOKS_LIKE_NUMBER)
@@ -377,6 +398,7 @@ class Confirm(Step):
         turn.reset()
         turn.services_changed()
         turn.data.filed_flow, turn.data.filed_number = flow, request.number
+        turn.data.last_intent = STATUS_TOPIC  # "언제 들어와요?" next is about this request
         turn.say(
             filed_text(turn, request)
             if created

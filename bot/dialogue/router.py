@@ -14,15 +14,21 @@ import re
 from collections.abc import Awaitable, Callable
 
 from bot import texts
-from bot.dialogue import account, acts, faq, machine
+from bot.dialogue import account, acts, faq, machine, wishes
 from bot.dialogue.events import Event, Opened, Press, Reply, Upload
 from bot.dialogue.flow import Outcome, State
-from bot.dialogue.inputs import looks_like_question, nav_word
+from bot.dialogue.inputs import (
+    clean_message,
+    is_bare_cancel,
+    looks_like_question,
+    nav_word,
+    not_a_message,
+)
 from bot.dialogue.inquiry import on_upload, start_inquiry
 from bot.dialogue.menus import HANDOFF, topic_buttons
 from bot.dialogue.payloads import FlowPayload, GlobalPayload, parse
 from bot.dialogue.refund import start_refund
-from bot.dialogue.services import my_services
+from bot.dialogue.services import my_services, service_facts
 from bot.dialogue.turn import Turn
 from bot.dialogue.withdraw import start_withdraw
 from core.text import squash
@@ -30,10 +36,6 @@ from core.text import squash
 _STOP_WORDS = ("그만", "중단", "멈춰", "stop")
 _STOP_COMMANDS = frozenset(
     {"그만", "그만하기", "그만할래요", "중단", "멈춰", "stop", "취소할래요그만"}
-)
-_START_REFUND = re.compile(
-    r"(환불|취소|해지)\s*(신청|접수|진행)\s*(할래|할게|하고\s*싶|해\s*주|하겠|부탁|ㄱ|요$|$)"
-    r"|^(환불|취소|해지)\s*(해\s*주세요|해줘|할래요|할게요)$"
 )
 _THUMBS = {"👍": "1", "👎": "0"}
 _HELD_STATES = frozenset({State.MESSAGE, State.INQUIRY_MESSAGE})
@@ -151,37 +153,30 @@ async def _navigate(turn: Turn, move: str) -> None:
 
 
 async def _step_text(turn: Turn, text: str) -> None:
-    """Typed text at a step: its answer, or a question answered before the step asks again.
+    """Typed text at a step: its answer, or something else said before the step asks again.
 
-    At a step that takes free text, a clear question about the policy is answered, not stored
-    as the reason, message, bank or holder.
+    At a step that takes free text, what is clearly not an answer is never stored as the
+    reason, message, bank or holder: a clear question about the policy is answered, asking for
+    a person or about a request gets its reply, a greeting or a hesitation gets the step again.
     """
     step = machine.STEPS[turn.state]
-    if step.free_text:
-        act = faq.act_of(turn, text)
-        if act in _DIVERTED_AT_TEXT_STEPS:
-            # "상담원 연결해 주세요" is not a message, a bank or a name: answer it instead.
-            await _act_in_flow(turn, act)
-            return
-    if step.free_text and looks_like_question(text):
-        mark = len(turn.replies)
-        if await faq.answer_if_confident(turn, text):
-            _without_buttons(turn, mark)
-            turn.say(texts.QUESTION_ANSWERED_IN_FLOW)
-            await machine.continue_flow(turn)
-            return
-        if turn.state in _HELD_STATES:
-            # A question no FAQ answers, where a message is expected: ask before keeping it.
-            turn.data.held = text
-            keep = turn.flow_button(texts.BTN_KEEP_TEXT, "keep_text")
-            retype = turn.flow_button(texts.BTN_RETYPE, "resume")
-            turn.say(texts.HELD_QUESTION, ((keep,), (retype,), turn.nav()))
-            return
+    if is_bare_cancel(text):
+        await _ask_to_stop(turn)
+        return
+    if step.free_text and await _not_an_answer(turn, text):
+        return
     outcome = await step.on_text(turn, text)
     if outcome is not None:
         await machine.apply(turn, outcome)
         return
     mark = len(turn.replies)
+    service = await wishes.named_service(turn, text)
+    if service is not None:
+        # "1003는요?" in the middle of the form: that service's facts, then the step again.
+        await service_facts(turn, service)
+        _without_buttons(turn, mark)
+        await machine.continue_flow(turn)
+        return
     decision, act = await faq.answer_question(turn, text)
     if decision == "act" and act is not None:
         await _act_in_flow(turn, act)
@@ -193,6 +188,45 @@ async def _step_text(turn: Turn, text: str) -> None:
         machine.resume_in_menu(turn, texts.CLARIFY_IN_FLOW)
     else:
         await machine.unusable(turn, texts.NOT_UNDERSTOOD)
+
+
+async def _not_an_answer(turn: Turn, text: str) -> bool:
+    """Handle text at a free-text step that is not its answer; False when it may be one."""
+    act = faq.act_of(turn, text)
+    if act in _DIVERTED_AT_TEXT_STEPS or (act == acts.COMPLAINT and len(text) <= 20):
+        # "상담원 연결해 주세요" or "아 짜증나 진짜" is not a message, a bank or a name.
+        await _act_in_flow(turn, act)
+        return True
+    if looks_like_question(text):
+        mark = len(turn.replies)
+        if await faq.answer_if_confident(turn, text):
+            _without_buttons(turn, mark)
+            turn.say(texts.QUESTION_ANSWERED_IN_FLOW)
+            await machine.continue_flow(turn)
+            return True
+        if turn.state in _HELD_STATES:
+            # A question no FAQ answers, where a message is expected: ask before keeping it.
+            turn.data.held = text
+            keep = turn.flow_button(texts.BTN_KEEP_TEXT, "keep_text")
+            retype = turn.flow_button(texts.BTN_RETYPE, "resume")
+            turn.say(texts.HELD_QUESTION, ((keep,), (retype,), turn.nav()))
+            return True
+    if turn.state in _HELD_STATES and faq.greets(text):
+        turn.returning = True  # "안녕하세요 어제 하던 거요": back to the form, not its message
+        await machine.continue_flow(turn)
+        return True
+    if turn.state in _HELD_STATES and clean_message(text) and not_a_message(text):
+        step_prompt = await machine.prompt(turn)
+        turn.say(texts.MESSAGE_NEEDS_REASON + "\n\n" + step_prompt.text, step_prompt.buttons)
+        return True
+    return False
+
+
+async def _ask_to_stop(turn: Turn) -> None:
+    """A bare "취소" in a form: stop the request, or go on? (Never filed, never guessed.)"""
+    stop = turn.flow_button(texts.BTN_STOP, "stop")
+    resume = turn.flow_button(texts.BTN_RESUME, "resume")
+    turn.say(texts.STOP_QUESTION, ((stop,), (resume,)))
 
 
 async def _act_in_flow(turn: Turn, act: str) -> None:
@@ -217,14 +251,39 @@ async def _idle_text(turn: Turn, text: str) -> None:
         turn.say(texts.WELCOME, topic_buttons(turn.deps.kb, with_refund=True))
     elif kind == "thanks":
         turn.say(texts.YOU_ARE_WELCOME)
+    elif kind == "ack":
+        turn.say(texts.ANYTHING_ELSE)
     elif code is not None:
         await account.link(turn, code)  # a pasted code without "/link"
-    elif _START_REFUND.search(squash(text)) and len(text) <= 30:
-        await _apply(turn, await start_refund(turn))
-    else:
+    elif not await _own_matters(turn, text):
         decision, act = await faq.answer_question(turn, text)
         if decision == "act" and act is not None:
             await _apply(turn, await acts.handle(turn, act))
+
+
+async def _own_matters(turn: Turn, text: str) -> bool:
+    """Words about the customer's own services and requests, which the FAQ does not know:
+    "1001 환불해 주세요" files, "1003는요?" gets that service's facts, "접수 됐나요?" the status."""
+    if faq.act_of(turn, text) is not None:
+        return False  # "접수한 거 취소해 주세요" is about a filed request: the acts handle it
+    service = await wishes.named_service(turn, text)
+    if service is not None:
+        if wishes.wants_to_file(text) or (
+            wishes.mentions_refund(text) and not looks_like_question(text)
+        ):
+            await _apply(turn, await start_refund(turn, service.service.id))
+        else:
+            await service_facts(turn, service)
+        return True
+    if wishes.wants_to_file(text):
+        await _apply(turn, await start_refund(turn))
+        return True
+    if turn.customer is not None and wishes.asks_status(turn, text):
+        filed = await turn.deps.helpdesk.requests.list(customer_id=turn.customer.id, tx=turn.tx)
+        if filed:
+            await account.status(turn)
+            return True
+    return False
 
 
 # Commands ------------------------------------------------------------------------------------
@@ -312,7 +371,7 @@ GlobalAction = Callable[[Turn, GlobalPayload], Awaitable[Outcome | None]]
 
 
 async def _refund(turn: Turn, p: GlobalPayload) -> Outcome | None:
-    return await start_refund(turn)
+    return await start_refund(turn, p.arg(0) or None)
 
 
 async def _handoff(turn: Turn, p: GlobalPayload) -> Outcome | None:

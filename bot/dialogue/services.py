@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 from bot import texts
-from bot.dialogue.events import Button, rows
-from bot.dialogue.menus import HANDOFF, START_REFUND
+from bot.dialogue.events import Button, Rows, rows
+from bot.dialogue.menus import CONTACT, HANDOFF, START_REFUND, STATUS
+from bot.dialogue.payloads import MAX_PAYLOAD_BYTES, global_payload
 from bot.dialogue.turn import Turn
 from core.policy import Eligibility, NotActive, PastDeadline, RequestOpen, SmsUsed, quote
 from core.usecases import ServiceView
@@ -26,6 +27,18 @@ def reason_text(verdict: Eligibility) -> str:
             continue
         parts.append(line if not parts else line.split(": ", 1)[1])
     return ", ".join(parts)
+
+
+def next_steps(view: ServiceView) -> Rows:
+    """The buttons that help with one service that cannot be cancelled in self-service."""
+    if any(isinstance(r, RequestOpen) for r in view.eligibility.reasons):
+        return ((STATUS,),)
+    return ((HANDOFF,), (CONTACT,))
+
+
+def next_step_lines(view: ServiceView) -> list[str]:
+    """What to do about one service that cannot be cancelled, in words."""
+    return blocked_lines([view])[1:]
 
 
 def blocked_lines(blocked: list[ServiceView]) -> list[str]:
@@ -50,6 +63,24 @@ async def not_cancellable_text(turn: Turn) -> tuple[str, bool]:
     if not blocked:
         return texts.ALL_CANCELLABLE, False
     return "\n".join([texts.NOT_CANCELLABLE_HEADER, *blocked_lines(blocked)]), True
+
+
+async def service_facts(turn: Turn, view: ServiceView) -> None:
+    """One service the customer asked about: what it would refund and until when, or why it
+    cannot be cancelled in self-service and what to do instead."""
+    if not view.eligibility.eligible:
+        why = texts.service_not_offered(reason_text(view.eligibility), next_step_lines(view))
+        turn.say(why, next_steps(view))
+        return
+    q = quote(view.service)
+    line = texts.amount_line(
+        view.service.id, q.service_fee, q.sms_charge, view.eligibility.last_day, turn.today
+    )
+    payload = global_payload("refund", view.service.id)
+    if len(payload.encode("utf-8")) > MAX_PAYLOAD_BYTES:  # a very long id: the list instead
+        payload = global_payload("refund")
+    start = Button(texts.service_start_button(view.service.id), payload)
+    turn.say(texts.SERVICE_CANCELLABLE + "\n• " + line, ((start,),))
 
 
 async def refund_amounts_text(turn: Turn) -> str:

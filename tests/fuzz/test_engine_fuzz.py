@@ -773,17 +773,24 @@ def test_arbitrary_text_gets_a_sane_reply_when_idle_and_at_the_message_step() ->
                 h.turn("fz:c", TextInput("/cancel"))
             if h.state("fz:a") is not State.MESSAGE:
                 _walk_to_message_step(h, "fz:a")
-            h.turn("fz:a", TextInput(text))
-            # Taken exactly when it has 1..1,000 characters once control characters are gone,
-            # unless it reads as a question: a question is answered or held, never stored.
+            replies = h.turn("fz:a", TextInput(text))
+            # Taken only when it has 1..1,000 characters once control characters are gone and
+            # does not read as a question (answered or held instead, never stored); text that is
+            # not taken always gets the step asked again (or a question about what to do).
             fits = 0 < len(clean_message(text)) <= MESSAGE_LIMIT
             question = looks_like_question(text)
+            said = "\n".join(r.text for r in replies)
             state = h.state("fz:a")
             if state is State.CONFIRM:
                 assert fits, f"a message of {len(clean_message(text))} characters was taken"
                 assert not question, "a question was taken as the message"
             elif state is State.MESSAGE:
-                assert not fits or question, "a fitting message was refused"
+                labels = [b.label for r in replies for b in r.flat_buttons()]
+                asked_again = texts.BTN_RESUME in labels or any(
+                    fragment in said
+                    for fragment in ("남기실 말씀", texts.STOP_QUESTION[:10], texts.LADDER[:10])
+                )
+                assert asked_again, f"text left at the message step without a word:\n{said}"
             h.check_database()
 
         check()
