@@ -9,6 +9,7 @@ every question that mentions refunds.
 
 from __future__ import annotations
 
+import re
 import statistics
 from collections import Counter
 from dataclasses import dataclass, field
@@ -66,8 +67,15 @@ def similar(a: str, b: str) -> bool:
     return max(fuzz.partial_ratio(sa, sb), fuzz.token_set_ratio(a, b)) >= SIMILAR
 
 
+# A letter of any script: what a question needs to be one ("???", "12345", "😭" are not).
+_LETTER = re.compile(r"[^\W\d_]")
+
+
 def group_misses(events: list[dict[str, Any]]) -> list[MissGroup]:
-    """Group fallbacks and unhelpful answers by similarity, most frequent group first."""
+    """Group fallbacks and unhelpful answers by similarity, most frequent group first.
+
+    Texts without a letter are left out: they are not something the knowledge base could answer.
+    """
     misses: Counter[str] = Counter()
     kinds: dict[str, Counter[str]] = {}
     for event in events:
@@ -78,7 +86,7 @@ def group_misses(events: list[dict[str, Any]]) -> list[MissGroup]:
         else:
             continue
         question = (event["normalized"] or event["text"] or "").strip()
-        if not question:
+        if not _LETTER.search(question):
             continue
         misses[question] += 1
         kinds.setdefault(question, Counter())[kind] += 1
