@@ -1,6 +1,6 @@
 """The import reader under a fuzzer: damaged files are refused by name, wherever chunks fall.
 
-A good file (both layouts) gets a few random bytes deleted, inserted or replaced. Whatever
+The demo file (both layouts) gets a few random bytes deleted, inserted or replaced. Whatever
 results, checking it either accepts it or raises ImportRejected (never another exception), and
 reading it in chunks of 1-17 bytes gives the same records or the same problems as reading it
 whole, as a 1 MiB chunk of a 100 MB file would: an incremental reader that loses track at a
@@ -27,34 +27,6 @@ from core.importing import check_import
 
 EXAMPLES = int(os.environ.get("FUZZ_EXAMPLES", "60"))
 
-CUSTOMERS = [
-    {
-        "id": "hong01",
-        "name": "홍길동",
-        "services": [
-            {
-                "id": "SMS-1001",
-                "issued_on": "2026-11-20",
-                "service_fee": 11000,
-                "sms_charge": 20000,
-                "sms_sent": 0,
-                "payment_method": "mycash",
-            },
-            {
-                "id": "SMS-1002",
-                "issued_on": "2026-11-20",
-                "service_fee": 33000,
-                "sms_charge": 0,
-                "sms_sent": 0,
-                "payment_method": "bank_transfer",
-                "status": "cancelled",
-            },
-        ],
-    },
-    {"id": "kim02", "name": "김철수", "services": []},
-]
-DOCUMENT = json.dumps({"customers": CUSTOMERS}, ensure_ascii=False, indent=1).encode()
-LINES = b"\n".join(json.dumps(c, ensure_ascii=False).encode() for c in CUSTOMERS)
 BYTES = b'{}[]",:0123456789 \n\\ue-' + "홍".encode()
 
 
@@ -67,20 +39,32 @@ def outcome(raw: bytes) -> tuple[str, Any]:
     return "accepted", [(c, services) for c, services in checked.records()]
 
 
-@st.composite
-def damaged(draw: st.DrawFn) -> bytes:
-    raw = bytearray(draw(st.sampled_from([DOCUMENT, LINES])))
-    for _ in range(draw(st.integers(1, 3))):
-        at = draw(st.integers(0, len(raw) - 1))
-        action = draw(st.sampled_from(["delete", "insert", "replace"]))
-        byte = draw(st.sampled_from(BYTES))
+Damage = list[tuple[str, float, int]]
+"""Edits as (delete | insert | replace, where in the file as a fraction, byte)."""
+
+
+def damage(raw: bytes, edits: Damage) -> bytes:
+    damaged = bytearray(raw)
+    for action, where, byte in edits:
+        at = min(int(where * len(damaged)), len(damaged) - 1)
         if action == "delete":
-            del raw[at]
+            del damaged[at]
         elif action == "insert":
-            raw.insert(at, byte)
+            damaged.insert(at, byte)
         else:
-            raw[at] = byte
-    return bytes(raw)
+            damaged[at] = byte
+    return bytes(damaged)
+
+
+EDITS = st.lists(
+    st.tuples(
+        st.sampled_from(["delete", "insert", "replace"]),
+        st.floats(0, 1, exclude_max=True),
+        st.sampled_from(BYTES),
+    ),
+    min_size=1,
+    max_size=3,
+)
 
 
 @settings(
@@ -88,10 +72,20 @@ def damaged(draw: st.DrawFn) -> bytes:
     deadline=None,
     suppress_health_check=[HealthCheck.function_scoped_fixture],
 )
-@given(raw=damaged(), chunk=st.integers(1, 17))
+@given(lines=st.booleans(), edits=EDITS, chunk=st.integers(1, 17))
 def test_a_damaged_file_reads_the_same_in_any_chunks(
-    monkeypatch: pytest.MonkeyPatch, raw: bytes, chunk: int
+    monkeypatch: pytest.MonkeyPatch,
+    demo_records: dict[str, Any],
+    lines: bool,
+    edits: Damage,
+    chunk: int,
 ) -> None:
+    customers = demo_records["customers"]
+    if lines:
+        good = b"\n".join(json.dumps(c, ensure_ascii=False).encode() for c in customers)
+    else:
+        good = json.dumps(demo_records, ensure_ascii=False, indent=1).encode()
+    raw = damage(good, edits)
     whole = outcome(raw)
     with monkeypatch.context() as patched:
         patched.setattr(importing, "CHUNK_BYTES", chunk)
