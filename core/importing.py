@@ -495,7 +495,10 @@ class CheckedImport:
         self._spool = spool
 
     def records(self, progress: Progress | None = None) -> Iterator[ImportRecord]:
-        """Every customer with their services, in file order; `progress(customers done, total)`."""
+        """Every customer with their services, in file order; `progress(customers done, total)`.
+
+        Each call replays from the start; one replay at a time, as they share the spool file.
+        """
         self._spool.seek(0)
         done = 0
         while done < self.customers:
