@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import getpass
 import json
 import os
@@ -17,7 +18,8 @@ import sys
 from collections.abc import Awaitable, Callable, Sequence
 from datetime import date, datetime, time, timedelta
 from pathlib import Path
-from typing import Any
+from time import monotonic
+from typing import Any, TextIO
 
 from pydantic import ValidationError
 
@@ -26,6 +28,7 @@ from bot.app import open_helpdesk
 from bot.settings import Settings
 from core.calendar import KST, system_clock, today_kst
 from core.errors import HelpdeskError, ImportRejected, InvalidInput
+from core.importing import check_import
 from core.models import (
     AuditEvent,
     Customer,
@@ -119,8 +122,10 @@ def build_parser() -> argparse.ArgumentParser:
     kakao.add_argument("--port", type=int, default=8080, help="listen port (default 8080)")
     kakao.add_argument("--secret", help="X-Skill-Secret value (default: $HELPDESK_KAKAO_SECRET)")
 
-    imp = sub.add_parser("import", parents=[common], help="import customers and services (JSON)")
-    imp.add_argument("file", help="JSON file in the SPEC format, or - for stdin")
+    imp = sub.add_parser(
+        "import", parents=[common], help="import customers and services (JSON or JSON Lines)"
+    )
+    imp.add_argument("file", help="FILE.json, FILE.jsonl (one customer per line) or - for stdin")
 
     link = sub.add_parser("link", parents=[common], help="issue a one-time account-link code")
     link.add_argument("customer_id")
@@ -261,23 +266,32 @@ def _with_helpdesk(
 
 
 def _cmd_import(args: argparse.Namespace, settings: Settings) -> int:
-    if args.file == "-":
-        raw = sys.stdin.buffer.read()
-    else:
+    path = None if args.file == "-" else Path(args.file)
+    try:
+        # Opened here so that an unreadable path is one plain error line, as for every command.
+        stream = path.open("rb") if path is not None else contextlib.nullcontext(sys.stdin.buffer)
+    except OSError as exc:
+        print(f"error: cannot read {args.file}: {exc.strerror}", file=sys.stderr)
+        return EXIT_ERROR
+    with stream as file:
+        bar = ProgressBar(f"checking {args.file}") if _shows_progress(args) else None
         try:
-            raw = Path(args.file).read_bytes()
-        except OSError as exc:
-            print(f"error: cannot read {args.file}: {exc.strerror}", file=sys.stderr)
-            return EXIT_ERROR
+            checked = check_import(file, today=today_kst(system_clock), progress=bar)
+        except ImportRejected as exc:
+            return _import_refused(args.file, exc)
+        finally:
+            if bar is not None:
+                bar.close()
 
     async def work(helpdesk: Helpdesk) -> int:
+        bar = ProgressBar("writing", unit="customers") if _shows_progress(args) else None
         try:
-            summary = await helpdesk.customers.import_file(raw)
+            summary = await helpdesk.customers.import_checked(checked, progress=bar)
         except ImportRejected as exc:
-            print(f"error: import refused, nothing was changed ({args.file}):", file=sys.stderr)
-            for problem in exc.problems:
-                print(f"  - {problem}", file=sys.stderr)
-            return EXIT_ERROR
+            return _import_refused(args.file, exc)
+        finally:
+            if bar is not None:
+                bar.close()
         if args.json:
             print(json.dumps({"customers": summary.customers, "services": summary.services}))
         else:
@@ -286,10 +300,67 @@ def _cmd_import(args: argparse.Namespace, settings: Settings) -> int:
                 print(f"{kind}: {parts}")
                 for outcome in ("added", "updated"):
                     if counts[outcome]:
-                        print(f"  {outcome}: {', '.join(counts[outcome])}")
+                        print(f"  {outcome}: {_some(counts[outcome])}")
         return 0
 
-    return _with_helpdesk(settings, work, create=True)
+    with checked:
+        return _with_helpdesk(settings, work, create=True)
+
+
+def _import_refused(file: str, exc: ImportRejected) -> int:
+    print(f"error: import refused, nothing was changed ({file}):", file=sys.stderr)
+    for problem in exc.problems:
+        print(f"  - {problem}", file=sys.stderr)
+    return EXIT_ERROR
+
+
+def _some(ids: list[str], shown: int = 20) -> str:
+    """The first ids of a list; a provider's 200k ids would bury the summary."""
+    more = f" … and {len(ids) - shown:,} more" if len(ids) > shown else ""
+    return ", ".join(ids[:shown]) + more
+
+
+def _shows_progress(args: argparse.Namespace) -> bool:
+    """A bar only for a person at a terminal: never in --json output, logs or pipes."""
+    return not args.json and sys.stderr.isatty()
+
+
+class ProgressBar:
+    """A one-line progress bar on stderr, redrawn at most ten times a second."""
+
+    WIDTH = 30
+
+    def __init__(self, label: str, unit: str = "bytes", stream: TextIO | None = None) -> None:
+        self.label = label
+        self.unit = unit
+        self.stream = stream if stream is not None else sys.stderr
+        self.drawn_at: float | None = None
+
+    def _amount(self, n: int) -> str:
+        return f"{n / 1e6:.1f} MB" if self.unit == "bytes" else f"{n:,} {self.unit}"
+
+    def __call__(self, done: int, total: int | None) -> None:
+        """Show `done` of `total` units (just the count when the total is unknown)."""
+        now = monotonic()
+        finished = total is not None and done >= total
+        if self.drawn_at is not None and now - self.drawn_at < 0.1 and not finished:
+            return
+        self.drawn_at = now
+        if total:
+            part = min(done / total, 1.0)
+            filled = round(part * self.WIDTH)
+            bar = "#" * filled + "." * (self.WIDTH - filled)
+            line = f"{self.label} [{bar}] {part:4.0%} {self._amount(done)} of {self._amount(total)}"
+        else:
+            line = f"{self.label} {self._amount(done)}"
+        self.stream.write(f"\r\x1b[K{line}")
+        self.stream.flush()
+
+    def close(self) -> None:
+        """Clear the bar's line so that what is printed next starts clean."""
+        if self.drawn_at is not None:
+            self.stream.write("\r\x1b[K")
+            self.stream.flush()
 
 
 # link ---------------------------------------------------------------------------------------

@@ -21,6 +21,10 @@ class ImportRejected(HelpdeskError):
         super().__init__("import refused, nothing was changed:\n" + "\n".join(problems))
 
 
+class ImportStopped(HelpdeskError):
+    """An import stopped part-way (see `Customers.import_checked`): earlier batches are stored."""
+
+
 class NotEligible(HelpdeskError):
     """A service that cannot be cancelled in self-service at this moment."""
 

@@ -8,7 +8,7 @@ are stored as ISO-8601 text in UTC, so they sort in time order on either databas
 from __future__ import annotations
 
 import sqlite3
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from datetime import UTC, datetime
 from typing import Any, Protocol
 
@@ -33,6 +33,10 @@ class Sql(Protocol):
         """Run one statement and return how many rows it changed."""
         ...
 
+    async def execute_many(self, sql: str, rows: Iterable[Params]) -> None:
+        """Run one statement once per parameter row (bulk copies)."""
+        ...
+
 
 class SqliteSql:
     """`Sql` over one aiosqlite connection (rows are `sqlite3.Row`, which is a mapping)."""
@@ -55,6 +59,10 @@ class SqliteSql:
         """Run one statement and return how many rows it changed."""
         async with self._conn.execute(sql, params) as cur:
             return cur.rowcount
+
+    async def execute_many(self, sql: str, rows: Iterable[Params]) -> None:
+        """Run one statement once per parameter row (bulk copies)."""
+        await self._conn.executemany(sql, rows)
 
 
 def iso(instant: datetime) -> str:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import json
 import os
+import pty
 import re
 import shutil
 import sqlite3
@@ -247,6 +248,87 @@ def test_a_bad_file_is_refused_whole_naming_the_record_and_field(
 def test_a_file_that_cannot_be_read_is_a_one_line_error(tmp_path: Path, db_path: Path) -> None:
     result = helpdesk("import", tmp_path / "missing.json", "--db", db_path, cwd=tmp_path)
     assert "missing.json" in one_line_error(result)
+
+
+def test_a_json_lines_file_is_imported_like_the_document(
+    tmp_path: Path, db_path: Path, demo_records: dict[str, Any]
+) -> None:
+    lines = tmp_path / "customers.jsonl"
+    lines.write_text(
+        "".join(json.dumps(c, ensure_ascii=False) + "\n" for c in demo_records["customers"]),
+        encoding="utf-8",
+    )
+    result = helpdesk("import", lines, "--db", db_path, cwd=tmp_path)
+    assert result.returncode == 0, result.stderr
+    assert "customers: 2 added" in result.stdout and "services: 5 added" in result.stdout
+    assert result.stderr == ""  # no progress bar when stderr is not a terminal
+
+
+def test_an_issue_date_in_the_future_is_refused_from_the_command_line(
+    tmp_path: Path, db_path: Path, demo_records: dict[str, Any]
+) -> None:
+    demo_records["customers"][1]["services"][0]["issued_on"] = "9999-12-31"
+    bad = tmp_path / "bad.json"
+    bad.write_text(json.dumps(demo_records, ensure_ascii=False), encoding="utf-8")
+    result = helpdesk("import", bad, "--db", db_path, cwd=tmp_path)
+    assert result.returncode != 0
+    assert "customers[1] (id 'kim02').services[0] (id 'SMS-2001').issued_on: 9999-12-31 is" in (
+        result.stderr
+    )
+    assert not db_path.exists() or snapshot(db_path)[0] == []
+
+
+def test_the_summary_names_the_first_ids_and_counts_the_rest(tmp_path: Path, db_path: Path) -> None:
+    many = tmp_path / "many.jsonl"
+    many.write_text("".join(f'{{"id": "c{i:03d}", "name": "고객"}}\n' for i in range(125)))
+    result = helpdesk("import", many, "--db", db_path, cwd=tmp_path)
+    assert result.returncode == 0, result.stderr
+    assert "  added: c000, c001, " in result.stdout
+    assert "c019 … and 105 more" in result.stdout and "c020" not in result.stdout
+
+
+def run_on_a_terminal(args: list[str], cwd: Path) -> tuple[int, str, str]:
+    """Run `helpdesk ARGS...` with stderr on a pseudo-terminal; return code, stdout, stderr."""
+    leader, follower = pty.openpty()
+    try:
+        process = subprocess.run(
+            [HELPDESK, *args],
+            cwd=cwd,
+            env=clean_env(),
+            stdout=subprocess.PIPE,
+            stderr=follower,
+            timeout=60,
+        )
+        os.close(follower)
+        follower = -1
+        shown = b""
+        while True:
+            try:
+                piece = os.read(leader, 65536)
+            except OSError:  # the terminal's other end is closed: all is read
+                break
+            if not piece:
+                break
+            shown += piece
+    finally:
+        os.close(leader)
+        if follower != -1:
+            os.close(follower)
+    return process.returncode, process.stdout.decode(), shown.decode()
+
+
+def test_a_terminal_shows_a_progress_bar_that_json_output_does_not(
+    tmp_path: Path, db_path: Path, good_file: Path
+) -> None:
+    code, out, shown = run_on_a_terminal(["import", str(good_file), "--db", str(db_path)], tmp_path)
+    assert code == 0 and "customers: 2 added" in out
+    assert f"checking {good_file} [" in shown and "100%" in shown
+    assert shown.endswith("\r\x1b[K")  # the bar's line is cleared again
+    code, out, shown = run_on_a_terminal(
+        ["import", str(good_file), "--db", str(db_path), "--json"], tmp_path
+    )
+    assert code == 0 and json.loads(out)["customers"]["unchanged"] == ["hong01", "kim02"]
+    assert shown == ""
 
 
 # --- link -------------------------------------------------------------------------------------

@@ -8,8 +8,9 @@ from typing import Any
 
 import pytest
 
+from core import importing
 from core.errors import ImportRejected
-from core.importing import MAX_IMPORT_BYTES, parse_import
+from core.importing import parse_import
 from core.models import PaymentMethod, ServiceStatus
 
 HONG_SMS = "customers[0] (id 'hong01').services[0] (id 'SMS-1001')"
@@ -183,8 +184,9 @@ def test_a_file_that_is_not_utf8_is_refused() -> None:
     assert problems[0].startswith("file is not UTF-8 text")
 
 
-def test_an_oversized_file_is_refused_before_it_is_read() -> None:
-    problems = problems_of(b" " * (MAX_IMPORT_BYTES + 1))
+def test_an_oversized_file_is_refused_before_it_is_read(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(importing, "MAX_IMPORT_BYTES", 1000)
+    problems = problems_of(b" " * 1001)
     assert len(problems) == 1
     assert "limit" in problems[0]
 
