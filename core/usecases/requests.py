@@ -123,7 +123,8 @@ class Requests(UseCases):
 
     async def _new_request(self, tx: Tx, filing: Filing, now: datetime) -> RefundRequest:
         customer = await tx.customers.get(filing.customer_id)
-        service = await tx.customers.get_service(filing.service_id)
+        # Locked: a filing for the same service in another process waits, then sees this one.
+        service = await tx.customers.get_service(filing.service_id, for_update=True)
         if customer is None or service is None or service.customer_id != filing.customer_id:
             # The same answer whether the service does not exist or is someone else's.
             raise NotFound(f"no service {filing.service_id!r} for customer {filing.customer_id!r}")
@@ -217,7 +218,7 @@ class Requests(UseCases):
         """
         now = self.now()
         async with self.writing(tx) as tx:
-            request = await tx.requests.get(number)
+            request = await tx.requests.get(number, for_update=True)
             if request is None or request.customer_id != customer_id:
                 raise NotFound(f"no request {number!r} for customer {customer_id!r}")
             if request.status is not RequestStatus.SUBMITTED:
@@ -243,7 +244,8 @@ class Requests(UseCases):
         allowed_from, target = TRANSITIONS[action]
         now = self.now()
         async with self.db.transaction() as tx:
-            request = await tx.requests.get(number)
+            # Locked: a second agent deciding at once waits, then finds the new status.
+            request = await tx.requests.get(number, for_update=True)
             if request is None:
                 raise NotFound(f"no request {number!r}")
             if request.status not in allowed_from:
