@@ -355,7 +355,7 @@ class TelegramChannel:
         deliverer = self.outbox_deliverer(app, helpdesk)
         # Not app.create_task: the application waits for those on stop, and this one never ends.
         self._outbox_task = asyncio.create_task(self._run_outbox(deliverer))
-        log.info("bot @%s ready (database %s)", app.bot.username, self.settings.db)
+        log.info("bot @%s ready (database %s)", app.bot.username, self.settings.database().display)
 
     def outbox_deliverer(self, app: Application, helpdesk: Helpdesk) -> OutboxDeliverer:
         """The deliverer of notifications to Telegram chats."""

@@ -35,8 +35,10 @@ class DatabaseUrl:
     target: str  # the SQLite path (":memory:" too) or the PostgreSQL DSN
 
     @classmethod
-    def parse(cls, value: str | Path) -> DatabaseUrl:
+    def parse(cls, value: str | Path | DatabaseUrl) -> DatabaseUrl:
         """Read a URL, or a plain path (SQLite); an unknown scheme is refused."""
+        if isinstance(value, DatabaseUrl):
+            return value
         text = str(value)
         if text.startswith(SQLITE_PREFIX):
             # SQLAlchemy's spelling: sqlite:///relative.db, sqlite:////absolute/path.db
@@ -108,7 +110,7 @@ class Database(ABC):
     @classmethod
     async def open(
         cls,
-        target: str | Path,
+        target: str | Path | DatabaseUrl,
         secret_key: bytes | None = None,
         busy_timeout_ms: int = BUSY_TIMEOUT_MS,
         *,
