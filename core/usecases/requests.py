@@ -108,7 +108,16 @@ class Requests(UseCases):
                 if replayed(existing, filing.customer_id) is not None:
                     assert existing is not None
                     return existing, False
-            request = await self._new_request(tx, filing, now)
+            try:
+                request = await self._new_request(tx, filing, now)
+            except AlreadyOpen:
+                # Another process filed this very submission while we waited for the service.
+                if filing.submission_key is not None:
+                    existing = await tx.requests.by_submission_key(filing.submission_key)
+                    if replayed(existing, filing.customer_id) is not None:
+                        assert existing is not None
+                        return existing, False
+                raise
             await tx.requests.insert(request, filing.submission_key)
             await tx.requests.append_event(
                 AuditEvent(
