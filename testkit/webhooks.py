@@ -44,10 +44,18 @@ class WebhookPoster:
     """POSTs updates taken from the stand-in Bot API to workers; retries on the next worker."""
 
     def __init__(
-        self, api: FakeBotAPI, ports: list[int], secret: str, *, timeout: float = 90.0
+        self,
+        api: FakeBotAPI,
+        ports: list[int],
+        secret: str,
+        *,
+        timeout: float = 90.0,
+        max_connections: int = 40,
     ) -> None:
         self.api = api
         self.urls = [f"http://127.0.0.1:{port}{PATH}" for port in ports]
+        # Telegram opens at most setWebhook's max_connections (40 unless told) to a webhook.
+        self._slots = [asyncio.Semaphore(max_connections) for _ in ports]
         self.secret = secret
         self.timeout = timeout
         self.delivered: list[Delivery] = []
@@ -85,9 +93,10 @@ class WebhookPoster:
             index = (first + attempt) % len(self.urls)
             delivery.tried.append(index)
             try:
-                response = await self._client.post(
-                    self.urls[index], content=body, headers=headers, timeout=self.timeout
-                )
+                async with self._slots[index]:
+                    response = await self._client.post(
+                        self.urls[index], content=body, headers=headers, timeout=self.timeout
+                    )
             except httpx.TransportError:
                 response = None
             if response is not None and response.status_code == 200:
