@@ -293,7 +293,7 @@ async def run_workers_phase(
         processes = [
             start_worker(api, env, port, WEBHOOK_SECRET, workdir / f"{label}-worker{i}.log")
             for i, port in enumerate(ports)
-        ]
+        ]  # one --secret-token for all, as an operator may give it
         try:
             await asyncio.to_thread(wait_healthy, processes, ports)
             async with WebhookPoster(api, ports, WEBHOOK_SECRET) as poster:

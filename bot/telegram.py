@@ -388,6 +388,14 @@ class TelegramChannel:
                 "(several workers: helpdesk run --webhook-url)"
             ) from None
 
+    async def webhook_secret(self) -> str:
+        """The webhook's secret token when none was given: random, made once and kept in the
+        database, so that every worker on it sets and checks the same one."""
+        assert self.app_parts is not None, "post_init opens the database first"
+        return await self.app_parts.helpdesk.values.shared(
+            "webhook_secret_token", lambda: secrets.token_urlsafe(32)
+        )
+
     async def healthy(self) -> bool:
         """Whether this worker's database answers now (GET /healthz)."""
         parts = self.app_parts
@@ -488,6 +496,7 @@ class TelegramChannel:
             run_call=functools.partial(send_with_retry, resend_unconfirmed=1),
             acks=self.acks,
             health=self.healthy,
+            shared_secret=self.webhook_secret,
         )
         self.app = app
         # New messages only: an edited old message is not a new answer to the current step,
@@ -746,14 +755,13 @@ def run_telegram(settings: Settings, args: argparse.Namespace) -> int:
     app = channel.build(token, args.base_url)
     try:
         if args.webhook_url:
-            secret = args.secret_token or secrets.token_urlsafe(32)
             app.run_webhook(
                 listen=args.listen,
                 port=args.port,
                 # Serve on the same path Telegram is told to call (a reverse proxy keeps it).
                 url_path=urlsplit(args.webhook_url).path.lstrip("/"),
                 webhook_url=args.webhook_url,
-                secret_token=secret,
+                secret_token=args.secret_token,  # None: the one shared by every worker
                 allowed_updates=Update.ALL_TYPES,
             )
         else:

@@ -346,12 +346,15 @@ class HelpdeskUpdater(Updater):
         *,
         acks: Acknowledgements | None = None,
         health: HealthCheck | None = None,
+        shared_secret: Callable[[], Awaitable[str]] | None = None,
     ) -> None:
         super().__init__(bot, update_queue)
         self.limits = limits or WebhookLimits()
         self.run_call = run_call  # how setWebhook is retried
         self.acks = acks  # answer each POST once its update is processed
         self.health = health  # GET /healthz
+        # The secret token when none is given: the same for every worker on the database.
+        self.shared_secret = shared_secret
         self._webhook: WebhookServer | None = None
 
     @property
@@ -378,6 +381,8 @@ class HelpdeskUpdater(Updater):
         """Serve the webhook, then tell Telegram where it is (with the secret token)."""
         if cert is not None or key is not None or unix is not None:
             raise ValueError("TLS and unix sockets belong to the reverse proxy in front")
+        if not secret_token and self.shared_secret is not None:
+            secret_token = await self.shared_secret()
         if not webhook_url or not secret_token:
             raise ValueError("the webhook needs its public URL and a secret token")
         if self.running:

@@ -110,14 +110,14 @@ class WebhookPoster:
 
 
 def start_worker(
-    api: FakeBotAPI, env: dict[str, str], port: int, secret: str, log: Path
+    api: FakeBotAPI, env: dict[str, str], port: int, secret: str | None, log: Path
 ) -> subprocess.Popen[bytes]:
-    """Start `helpdesk run --webhook-url …` serving on 127.0.0.1:`port`."""
+    """Start `helpdesk run --webhook-url …` serving on 127.0.0.1:`port` (with `secret` as its
+    --secret-token, or else the one the workers share through their database)."""
+    extra = ("--secret-token", secret) if secret is not None else ()
     with log.open("wb") as handle:
         return subprocess.Popen(
-            run_argv(
-                api, "--webhook-url", PUBLIC_URL, "--port", str(port), "--secret-token", secret
-            ),
+            run_argv(api, "--webhook-url", PUBLIC_URL, "--port", str(port), *extra),
             env=env,
             stdin=subprocess.DEVNULL,
             stdout=subprocess.DEVNULL,
