@@ -5,7 +5,8 @@
 # It installs Debian's postgresql package when no server is installed (as root), creates a
 # cluster in a temporary directory owned by the `postgres` user (or by the caller when not
 # root), starts it on a free loopback port with its socket in that directory, and removes it
-# all when the calling shell exits. fsync is off: the cluster holds test data only.
+# all when the calling shell exits. fsync is off and the cluster lives in memory (/dev/shm)
+# where there is one: it holds test data only, and every test creates a database of its own.
 
 _pg_bindir() {
     local dir
@@ -42,7 +43,11 @@ start_postgres() {
         DEBIAN_FRONTEND=noninteractive apt-get install -y -qq postgresql >/dev/null
         bindir=$(_pg_bindir)
     fi
-    HELPDESK_PG_DIR=$(mktemp -d /tmp/helpdesk-pg.XXXXXX)
+    local parent=/tmp
+    if [ -d /dev/shm ] && [ -w /dev/shm ]; then
+        parent=/dev/shm
+    fi
+    HELPDESK_PG_DIR=$(mktemp -d "$parent/helpdesk-pg.XXXXXX")
     export HELPDESK_PG_DIR
     trap stop_postgres EXIT
     password=$(python -c 'import secrets; print(secrets.token_hex(16))')
