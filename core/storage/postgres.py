@@ -27,6 +27,7 @@ from datetime import UTC, datetime
 from typing import cast
 
 import asyncpg
+from asyncpg.pool import PoolConnectionProxy
 
 from core.crypto import FieldCipher
 from core.errors import AlreadyRunning, DatabaseMissing, SecretKeyRequired, StorageError
@@ -42,6 +43,8 @@ CONNECT_TIMEOUT_SECONDS = 10.0
 
 DRIVER_ERRORS: tuple[type[Exception], ...] = (asyncpg.PostgresError, asyncpg.InterfaceError)
 """What asyncpg raises for a failed statement or a broken connection."""
+_CONNECT_ERRORS = (OSError, TimeoutError, asyncpg.PostgresError, asyncpg.InterfaceError)
+"""What connecting can raise: refused, unreachable, timed out, wrong password, no database."""
 
 
 class DatabaseUnreachable(StorageError):
@@ -100,7 +103,7 @@ class PgSql:
 
     dialect = POSTGRESQL
 
-    def __init__(self, conn: asyncpg.Connection) -> None:
+    def __init__(self, conn: asyncpg.Connection | PoolConnectionProxy) -> None:
         self._conn = conn
 
     async def one(self, sql: str, params: Params = ()) -> Row | None:
@@ -156,7 +159,7 @@ class PostgresDatabase(Database):
                 max_size=max(1, pool_size),
                 timeout=CONNECT_TIMEOUT_SECONDS,
             )
-        except (OSError, TimeoutError, *DRIVER_ERRORS) as exc:
+        except _CONNECT_ERRORS as exc:
             raise DatabaseUnreachable(f"cannot connect to {url.display}: {_reason(exc)}") from None
         db = cls(pool, url, cipher)
         try:
@@ -237,7 +240,7 @@ class PostgresDatabase(Database):
         """
         try:
             conn = await asyncpg.connect(self.url.target, timeout=CONNECT_TIMEOUT_SECONDS)
-        except (OSError, TimeoutError, *DRIVER_ERRORS) as exc:
+        except _CONNECT_ERRORS as exc:
             raise DatabaseUnreachable(
                 f"cannot connect to {self.url.display}: {_reason(exc)}"
             ) from None
