@@ -8,9 +8,9 @@ from core.calendar import system_clock, today_kst
 from core.storage import Database
 from core.usecases import Helpdesk
 from testkit.records import customer, import_file, service
+from testkit.scripts import MESSAGE, QUESTION, customer_script
 
-QUESTION = "SMS 충전 금액도 환불되나요?"
-MESSAGE = "더 이상 사용하지 않아 해지합니다"
+__all__ = ["MESSAGE", "QUESTION", "customer_script", "customers_file", "percentile", "prepare"]
 
 
 def customers_file(n: int) -> bytes:
@@ -24,9 +24,9 @@ def customers_file(n: int) -> bytes:
     )
 
 
-async def prepare(db_path: Path, n: int) -> list[str]:
-    """Create the database with `n` customers; return one link code per customer."""
-    db = await Database.open(db_path)
+async def prepare(database: str | Path, n: int, secret_key: bytes | None = None) -> list[str]:
+    """Fill the database (a path or URL) with `n` customers; return a link code per customer."""
+    db = await Database.open(database, secret_key)
     try:
         helpdesk = Helpdesk(db, system_clock)
         await helpdesk.customers.import_file(customers_file(n))
@@ -42,20 +42,3 @@ def percentile(values: list[float], q: float) -> float:
         return float("nan")
     rank = max(0, min(len(ordered) - 1, round(q / 100 * len(ordered) + 0.5) - 1))
     return ordered[rank]
-
-
-def customer_script(code: str, service_id: str) -> list[tuple[str, str]]:
-    """One customer's 8 turns: link, ask, start, choose, next, reason, message, confirm.
-
-    Each turn is ("text", what is typed) or ("press", the label of the button pressed).
-    """
-    return [
-        ("text", f"/start {code}"),
-        ("text", QUESTION),
-        ("text", "/refund"),
-        ("press", f"{service_id} · 31,000원"),
-        ("press", "다음 진행"),
-        ("press", "서비스 불만"),
-        ("text", MESSAGE),
-        ("press", "취소/환불 신청"),
-    ]

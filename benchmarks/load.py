@@ -3,6 +3,7 @@ through the real `helpdesk run` against the stand-in Bot API server; the same nu
 turns against a bare python-telegram-bot echo bot (benchmarks/echo_bot.py) is the floor.
 
     python benchmarks/load.py [--customers 200] [--rate 1000]
+    python benchmarks/load.py --workers 1 2 [--database-url postgresql://…/postgres]
 
 Each customer plays 8 turns (4 texts, 4 button presses) and waits for the bot's reply before the
 next; a turn's latency is from pushing the update to the bot's sendMessage for it. Both bots run
@@ -11,34 +12,52 @@ both would hit alike) is lifted to --rate for both, so the ratio shows the helpd
 Both use the same HTTP connection pool (--pool, default 16): with PTB's default of 256 the echo
 bot puts every send in flight at once and the thread-per-connection stand-in server, not either
 bot, becomes what is measured.
+
 Prints turns/s and p50/p99 latency for both, the ratio, and requests filed vs expected; then the
 helpdesk alone under Telegram's default cap of 30 messages/s (what a real bot gets), where each
 turn should cost one counted call (a press is answered by editing the pressed message). Exits 1
 when a target is missed (every customer filed exactly once; ratio ≥ 0.80; ≥ 28 turns/s capped).
+
+With --workers, the same customers play against `helpdesk run --webhook-url` workers instead, as
+behind a load balancer: each chat's updates go alternately to the workers (testkit/webhooks.py,
+at most 40 connections per worker as Telegram keeps to), and a turn's latency is from pushing the
+update to the worker's 200, which comes once the turn is stored and answered. One worker on a
+SQLite file is the reference; with --database-url (a PostgreSQL server on which the benchmark
+may create and drop databases) each worker count runs on a fresh PostgreSQL database, else on a
+fresh SQLite file. Exits 1 unless every customer filed exactly once in every run.
 """
 
 from __future__ import annotations
 
 import argparse
 import asyncio
+import os
 import signal
+import socket
 import subprocess
 import sys
 import tempfile
 import time
 from collections import Counter
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit, urlunsplit
+
+import asyncpg
+from cryptography.fernet import Fernet
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from benchmarks.common import customer_script, percentile, prepare  # noqa: E402
 from core.calendar import system_clock  # noqa: E402
-from core.storage import Database  # noqa: E402
+from core.storage import Database, DatabaseUrl  # noqa: E402
 from core.usecases import Helpdesk  # noqa: E402
 from testkit.botapi import FakeBotAPI  # noqa: E402
 from testkit.process import helpdesk_env, run_argv, wait_until_polling  # noqa: E402
+from testkit.webhooks import WebhookPoster, start_worker, wait_healthy  # noqa: E402
 
 TOKEN = "123456:LOADTEST"
 TELEGRAM_CAP = 30.0  # messages/s, the bot's default (HELPDESK_RATE_LIMIT_PER_SECOND)
@@ -241,6 +260,149 @@ async def main_async(n: int, rate: float, pool: int, capped: int) -> int:
     return 0 if ok else 1
 
 
+# --- several webhook workers on one database ---------------------------------------------------
+
+WEBHOOK_SECRET = "load-benchmark-secret"
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+@contextmanager
+def fresh_database(server_url: str | None, workdir: Path, label: str) -> Iterator[str]:
+    """A new, empty database: a SQLite file, or one created (and dropped) on `server_url`."""
+    if server_url is None:
+        yield str(workdir / f"{label}.db")
+        return
+    name = f"helpdesk_load_{os.getpid()}_{label}"
+    parts = urlsplit(server_url)
+
+    async def admin(statement: str) -> None:
+        conn = await asyncpg.connect(server_url)
+        try:
+            await conn.execute(statement)
+        finally:
+            await conn.close()
+
+    asyncio.run(admin(f'CREATE DATABASE "{name}"'))
+    try:
+        yield urlunsplit((parts.scheme, parts.netloc, f"/{name}", parts.query, ""))
+    finally:
+        asyncio.run(admin(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+
+
+async def play_webhook(
+    api: FakeBotAPI, poster: WebhookPoster, chat_id: int, code: str, workers: int
+) -> list[float]:
+    """One customer's 8 turns through the workers, each to the next worker in turn."""
+    service = f"LD-{chat_id - 10_000:04d}"
+    latencies: list[float] = []
+    for index, (kind, value) in enumerate(customer_script(code, service)):
+        started = time.perf_counter()
+        if kind == "text":
+            update_id = api.push_text(chat_id, value, user_id=chat_id)
+        else:
+            last = api.messages(chat_id)[-1]
+            data = button(last, value)
+            query = api.push_callback(chat_id, last["message_id"], data, user_id=chat_id)
+            update_id = api.update_id_of(query)
+        await poster.deliver(update_id, first=(chat_id + index) % workers)
+        latencies.append(time.perf_counter() - started)
+    return latencies
+
+
+async def run_workers_phase(
+    database: str, workers: int, n: int, rate: float, pool: int, workdir: Path, label: str
+) -> dict[str, Any]:
+    """`n` customers against `workers` webhook workers on `database`; figures and filings."""
+    key = Fernet.generate_key()
+    codes = await prepare(database, n, key)
+    env = helpdesk_env(
+        TOKEN,
+        database_url=database,  # a PostgreSQL URL, or a plain path: a SQLite file
+        secret_key=key.decode(),
+        rate_limit_per_second=str(rate),
+        connection_pool_size=str(pool),
+    )
+    ports = [free_port() for _ in range(workers)]
+    with FakeBotAPI(token=TOKEN) as api:
+        processes = [
+            start_worker(api, env, port, WEBHOOK_SECRET, workdir / f"{label}-worker{i}.log")
+            for i, port in enumerate(ports)
+        ]  # one --secret-token for all, as an operator may give it
+        try:
+            await asyncio.to_thread(wait_healthy, processes, ports)
+            async with WebhookPoster(api, ports, WEBHOOK_SECRET) as poster:
+                started = time.perf_counter()
+                per_customer = await asyncio.gather(
+                    *(
+                        play_webhook(api, poster, 10_000 + i, code, workers)
+                        for i, code in enumerate(codes)
+                    )
+                )
+                wall = time.perf_counter() - started
+        finally:
+            exits = [stop_process(process) for process in processes]
+    db = await Database.open(database, key)
+    try:
+        requests = await Helpdesk(db, system_clock).requests.list()
+    finally:
+        await db.close()
+    per = Counter(r.customer_id for r in requests)
+    latencies = [x for c in per_customer for x in c]
+    return {
+        "turns": len(latencies),
+        "wall": wall,
+        "rate": len(latencies) / wall,
+        "p50": percentile(latencies, 50) * 1000,
+        "p99": percentile(latencies, 99) * 1000,
+        "filed": len(requests),
+        "exactly_once": sum(1 for i in range(n) if per.get(f"load{i:04d}") == 1),
+        "exits": exits,
+    }
+
+
+def main_workers(
+    n: int, rate: float, pool: int, worker_counts: list[int], server_url: str | None
+) -> int:
+    workdir = Path(tempfile.mkdtemp(prefix="helpdesk-load-"))
+    runs: list[tuple[str, int]] = [("sqlite", 1)]
+    backend = "postgresql" if server_url else "sqlite"
+    runs += [(backend, count) for count in worker_counts if (backend, count) != ("sqlite", 1)]
+    results: list[tuple[str, int, dict[str, Any]]] = []
+    for kind, count in runs:
+        label = f"{kind}-{count}"
+        with fresh_database(server_url if kind == "postgresql" else None, workdir, label) as url:
+            result = asyncio.run(run_workers_phase(url, count, n, rate, pool, workdir, label))
+        results.append((kind, count, result))
+    print(
+        f"load: {n} customers x 8 turns at once through `helpdesk run --webhook-url` workers; "
+        f"each chat's updates alternate between the workers; stand-in Bot API on 127.0.0.1; "
+        f"rate limit {rate:g} msg/s, {pool} HTTP connections per worker"
+    )
+    header = f"{'database':<12}{'workers':>8}{'turns':>7}{'wall s':>9}{'turns/s':>10}"
+    print(f"{header}{'p50 ms':>9}{'p99 ms':>9}{'vs sqlite':>11}")
+    reference = results[0][2]["rate"]
+    ok = True
+    for kind, count, r in results:
+        print(
+            f"{kind:<12}{count:>8}{r['turns']:>7}{r['wall']:>9.2f}{r['rate']:>10.1f}"
+            f"{r['p50']:>9.1f}{r['p99']:>9.1f}{r['rate'] / reference:>11.2f}"
+        )
+        ok = ok and r["exactly_once"] == n == r["filed"] and all(e == 0 for e in r["exits"])
+    for kind, count, r in results:
+        print(
+            f"{kind} x{count}: requests filed {r['filed']} of {n}; "
+            f"customers with exactly one: {r['exactly_once']}"
+        )
+    print(f"logs: {workdir}")
+    print("PASS" if ok else "FAIL")
+    return 0 if ok else 1
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--customers", type=int, default=200)
@@ -249,7 +411,27 @@ def main() -> None:
     parser.add_argument(
         "--capped", type=int, default=100, help="customers of the run at Telegram's default cap"
     )
+    parser.add_argument(
+        "--workers",
+        type=int,
+        nargs="+",
+        metavar="N",
+        help="webhook workers per run (e.g. 1 2), beside one worker on SQLite",
+    )
+    parser.add_argument(
+        "--database-url",
+        metavar="URL",
+        help="with --workers: a PostgreSQL server URL the benchmark may create databases on",
+    )
     args = parser.parse_args()
+    if args.workers:
+        if args.database_url and not DatabaseUrl.parse(args.database_url).is_postgres:
+            parser.error("--database-url must be a postgresql:// server URL")
+        raise SystemExit(
+            main_workers(args.customers, args.rate, args.pool, args.workers, args.database_url)
+        )
+    if args.database_url:
+        parser.error("--database-url needs --workers")
     raise SystemExit(asyncio.run(main_async(args.customers, args.rate, args.pool, args.capped)))
 
 

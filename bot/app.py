@@ -51,11 +51,21 @@ def assemble(
     return App(db=db, helpdesk=helpdesk, engine=engine)
 
 
+async def open_database(settings: Settings, *, create: bool = True) -> Database:
+    """Open (and migrate) the configured database: a SQLite file or a PostgreSQL server."""
+    return await Database.open(
+        settings.database(),
+        settings.secret_key_bytes(),
+        create=create,
+        pool_size=settings.database_pool_size,
+    )
+
+
 async def open_app(
     settings: Settings, *, channel: str, clock: Clock = system_clock, create: bool = True
 ) -> App:
     """Open the configured database and assemble the application for `channel`."""
-    db = await Database.open(settings.db, settings.secret_key_bytes(), create=create)
+    db = await open_database(settings, create=create)
     return assemble(db, channel=channel, clock=clock, limits=settings.dialogue_limits())
 
 
@@ -76,7 +86,7 @@ async def open_helpdesk(
     settings: Settings, *, clock: Clock = system_clock, create: bool = False
 ) -> AsyncIterator[Helpdesk]:
     """The use cases alone (no engine), for the agents' and operators' commands."""
-    db = await Database.open(settings.db, settings.secret_key_bytes(), create=create)
+    db = await open_database(settings, create=create)
     try:
         yield Helpdesk(db, clock)
     finally:

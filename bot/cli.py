@@ -1,8 +1,10 @@
 """The `helpdesk` command: terminal chat, Telegram bot, import, linking, review queue, FAQ tools.
 
 Every sub-command accepts `--db PATH` (default `$HELPDESK_DB`, else `helpdesk.db` in the working
-directory) and, where it prints records, `--json`. Either may stand before or after the
-sub-command. Errors go to stderr, one clear line, with a non-zero exit code; never a traceback.
+directory) or `--database-url URL` (default `$HELPDESK_DATABASE_URL`: `sqlite:///PATH` or
+`postgresql://…`) and, where it prints records, `--json`. Each may stand before or after the
+sub-command; the command line wins over the environment. Errors go to stderr, one clear line,
+with a non-zero exit code; never a traceback.
 """
 
 from __future__ import annotations
@@ -13,7 +15,6 @@ import contextlib
 import getpass
 import json
 import os
-import sqlite3
 import sys
 from collections.abc import Awaitable, Callable, Sequence
 from datetime import date, datetime, time, timedelta
@@ -24,7 +25,7 @@ from typing import Any, TextIO
 from pydantic import ValidationError
 
 from bot import texts
-from bot.app import open_helpdesk
+from bot.app import open_database, open_helpdesk
 from bot.settings import Settings
 from core.calendar import KST, system_clock, today_kst
 from core.errors import HelpdeskError, ImportRejected, InvalidInput
@@ -39,6 +40,7 @@ from core.models import (
 )
 from core.money import format_won
 from core.policy import Ineligibility, PastDeadline, RequestOpen, SmsUsed
+from core.storage import DRIVER_ERRORS, DatabaseUrl
 from core.usecases import Helpdesk, LinkLimits, ServiceView
 
 EXIT_ERROR = 1
@@ -51,7 +53,14 @@ def _common() -> argparse.ArgumentParser:
     common.add_argument(
         "--db",
         default=argparse.SUPPRESS,
-        help="database file (default: $HELPDESK_DB or helpdesk.db)",
+        help="SQLite database file (default: $HELPDESK_DB or helpdesk.db)",
+    )
+    common.add_argument(
+        "--database-url",
+        default=argparse.SUPPRESS,
+        metavar="URL",
+        help="sqlite:///PATH or postgresql://user:pass@host:port/db "
+        "(default: $HELPDESK_DATABASE_URL, else --db)",
     )
     common.add_argument(
         "--json", action="store_true", default=argparse.SUPPRESS, help="machine-readable output"
@@ -116,6 +125,15 @@ def build_parser() -> argparse.ArgumentParser:
     prune = dsub.add_parser("prune", parents=[common], help="apply the retention policy now")
     prune.add_argument(
         "--days", type=int, help="keep this many days (default: $HELPDESK_RETAIN_DAYS, 180)"
+    )
+    dsub.add_parser(
+        "migrate", parents=[common], help="bring the database's schema up to this version"
+    )
+    dcopy = dsub.add_parser(
+        "copy", parents=[common], help="copy everything into a new, empty database"
+    )
+    dcopy.add_argument(
+        "--to", required=True, metavar="URL", help="the target, e.g. postgresql://…/helpdesk"
     )
     kakao = sub.add_parser("kakao", parents=[common], help="serve the KakaoTalk skill endpoint")
     kakao.add_argument("--listen", default="127.0.0.1", help="listen address (default: loopback)")
@@ -217,21 +235,30 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(f"error: bad setting in the environment: {problems}", file=sys.stderr)
         return EXIT_ERROR
     db = getattr(args, "db", None)
-    if db is not None:
-        settings = settings.model_copy(update={"db": Path(db)})
-    if db == "" or not settings.db.name:
+    url = getattr(args, "database_url", None)
+    if db is not None and url is not None:
+        print("error: give --db PATH or --database-url URL, not both", file=sys.stderr)
+        return EXIT_ERROR
+    if url is not None:
+        settings = settings.model_copy(update={"database_url": url})
+    elif db is not None:
+        settings = settings.model_copy(update={"db": Path(db), "database_url": None})
+    if db == "" or url == "" or not (settings.database_url or settings.db.name):
         print("error: the database path is empty (--db or HELPDESK_DB)", file=sys.stderr)
         return EXIT_ERROR
     args.json = getattr(args, "json", False)
     handler = _HANDLERS[args.command]
     try:
+        where = settings.database().display
         return handler(args, settings)
     except HelpdeskError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return EXIT_ERROR
-    except sqlite3.Error as exc:
-        # Disk full, read-only file, locked for too long, not a database at all…
-        print(f"error: database {settings.db}: {exc}", file=sys.stderr)
+    except DRIVER_ERRORS as exc:
+        # Disk full, read-only file, locked for too long, not a database at all, a server
+        # that went away…
+        message = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+        print(f"error: database {where}: {message}", file=sys.stderr)
         return EXIT_ERROR
     except OSError as exc:
         if isinstance(exc, BrokenPipeError):
@@ -879,9 +906,20 @@ def _print_customer(customer: Customer, views: list[ServiceView], as_json: bool)
 def _cmd_db(args: argparse.Namespace, settings: Settings) -> int:
     if args.action == "prune":
         return _cmd_db_prune(args, settings)
+    if args.action == "copy":
+        return _cmd_db_copy(args, settings)
 
     async def work(helpdesk: Helpdesk) -> int:
-        print(f"database ready: {settings.db}")
+        db = helpdesk.db
+        if args.action == "init":
+            print(f"database ready: {db.url.display}")
+        elif db.migrated_from == db.schema_version:
+            print(f"database {db.url.display}: schema version {db.schema_version}, up to date")
+        else:
+            print(
+                f"database {db.url.display}: schema version {db.schema_version}"
+                f" (migrated from {db.migrated_from})"
+            )
         return 0
 
     return _with_helpdesk(settings, work, create=True)
@@ -903,6 +941,42 @@ def _cmd_db_prune(args: argparse.Namespace, settings: Settings) -> int:
         return 0
 
     return _with_helpdesk(settings, work)
+
+
+def _cmd_db_copy(args: argparse.Namespace, settings: Settings) -> int:
+    from core.storage.copy import copy_database
+
+    target_url = DatabaseUrl.parse(args.to)
+    if target_url.is_postgres and settings.secret_key is None:
+        print(
+            "error: set HELPDESK_SECRET_KEY to the source database's key before copying to "
+            f"{target_url.display} (a server database has no key file; for a SQLite file the "
+            "key is the content of its key file, e.g. helpdesk.db.key)",
+            file=sys.stderr,
+        )
+        return EXIT_ERROR
+    target_settings = settings.model_copy(update={"database_url": args.to})
+
+    async def run() -> int:
+        source = await open_database(settings, create=False)
+        try:
+            target = await open_database(target_settings, create=True)
+            try:
+                copied = await copy_database(source, target)
+            finally:
+                await target.close()
+        finally:
+            await source.close()
+        if args.json:
+            print(json.dumps({"to": target_url.display, "tables": copied}))
+            return 0
+        print(f"copied {settings.database().display} -> {target_url.display}")
+        for table, count in copied.items():
+            print(f"  {table:<18}{count:>8}")
+        print("verified: every table on the target holds as many rows as the source")
+        return 0
+
+    return asyncio.run(run())
 
 
 def _cmd_chat(args: argparse.Namespace, settings: Settings) -> int:

@@ -12,6 +12,7 @@ import asyncio
 import logging
 import sys
 import threading
+from pathlib import Path
 from typing import TextIO
 
 from bot.app import App, open_app
@@ -58,14 +59,17 @@ async def _prepare(settings: Settings, chat_id: str, customer_id: str | None) ->
         if customer_id is None:
             customer_id = DEMO_CUSTOMER
         print(
-            f"(데이터베이스 {settings.db} 에 데모 데이터를 넣었어요.)",
+            f"(데이터베이스 {settings.database().display} 에 데모 데이터를 넣었어요.)",
             file=sys.stderr,
         )
     if customer_id is not None:
         try:
             code = await helpdesk.linking.issue_code(customer_id)
         except NotFound:
-            print(f"error: no customer {customer_id!r} in {settings.db}", file=sys.stderr)
+            print(
+                f"error: no customer {customer_id!r} in {settings.database().display}",
+                file=sys.stderr,
+            )
             await app.close()
             return None
         customer = await helpdesk.linking.redeem(chat_id, code.code)
@@ -162,7 +166,9 @@ class _LineReader:
 
 def run_console(settings: Settings, user: str, customer_id: str | None) -> int:
     """Entry point of `helpdesk chat`."""
-    log_path = settings.db.with_name(settings.db.name + ".log")
+    database = settings.database()
+    # Beside a SQLite file; a server database has no place of its own on this machine.
+    log_path = Path("helpdesk-chat.log" if database.is_postgres else database.target + ".log")
     log_path.parent.mkdir(parents=True, exist_ok=True)
     logging.basicConfig(
         filename=log_path,

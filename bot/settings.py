@@ -9,6 +9,7 @@ from pydantic import AliasChoices, Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from bot.dialogue.turn import DialogueLimits
+from core.storage import DatabaseUrl
 
 DEFAULT_DB = Path("helpdesk.db")
 
@@ -19,6 +20,14 @@ class Settings(BaseSettings):
     model_config = SettingsConfigDict(env_prefix="HELPDESK_", extra="ignore")
 
     db: Path = Field(default=DEFAULT_DB, description="SQLite file (HELPDESK_DB)")
+    database_url: str | None = Field(
+        default=None,
+        description="sqlite:///PATH or postgresql://user:pass@host:port/db "
+        "(HELPDESK_DATABASE_URL); default: the SQLite file HELPDESK_DB",
+    )
+    database_pool_size: int = Field(
+        default=10, ge=1, description="Connections each process keeps to a PostgreSQL server"
+    )
     telegram_bot_token: SecretStr | None = Field(
         default=None,
         validation_alias=AliasChoices("TELEGRAM_BOT_TOKEN", "HELPDESK_TELEGRAM_BOT_TOKEN"),
@@ -82,6 +91,10 @@ class Settings(BaseSettings):
     kakao_client_timeout_seconds: float = Field(
         default=10.0, gt=0, description="Kakao endpoint: cut clients slower than this to send"
     )
+
+    def database(self) -> DatabaseUrl:
+        """The database to use: HELPDESK_DATABASE_URL, else the SQLite file HELPDESK_DB."""
+        return DatabaseUrl.parse(self.database_url or self.db)
 
     def dialogue_limits(self) -> DialogueLimits:
         """The conversation's tunables."""

@@ -6,7 +6,8 @@ so customer text can never break markup) with inline keyboards. A pressed button
 what was chosen and to drop the old keyboard.
 
 Ordering and throughput: updates of different chats run concurrently; updates of one chat run
-in arrival order (`ChatOrderedProcessor`). Outbound calls go through PTB's `AIORateLimiter`
+in arrival order (`ChatOrderedProcessor`; across several webhook workers, the engine's unit of
+work per chat takes over). Outbound calls go through PTB's `AIORateLimiter`
 (overall and group limits) and `send_with_retry`, which waits out a `RetryAfter` and retries
 network failures instead of dropping a reply; a send counts only when Telegram confirms it.
 Several replies of one turn are merged into one message where they read well together, which
@@ -74,8 +75,8 @@ from bot.maintenance import prune_daily
 from bot.notify import OutboxDeliverer
 from bot.settings import Settings
 from bot.staff import Pacer, StaffDesk
-from bot.webhook import HelpdeskUpdater
-from core.errors import DatabaseReplaced
+from bot.webhook import Acknowledgements, HelpdeskUpdater
+from core.errors import AlreadyRunning, DatabaseReplaced
 from core.usecases import Helpdesk
 
 log = logging.getLogger(__name__)
@@ -87,6 +88,7 @@ FLOOD_WINDOW_SECONDS = 10.0
 FLOOD_MAX_UPDATES = 20
 FLOOD_MAX_TRACKED_USERS = 10_000
 OUTBOX_STOP_SECONDS = 10.0
+HEALTH_TIMEOUT_SECONDS = 2.0
 COMMANDS = (
     ("help", "도움말"),
     ("refund", "취소/환불 신청"),
@@ -257,13 +259,22 @@ class ChatOrderedProcessor(BaseUpdateProcessor):
         self,
         max_concurrent_updates: int = 256,
         gate: Callable[[Update], Awaitable[bool]] | None = None,
+        on_done: Callable[[object], None] | None = None,
     ) -> None:
         super().__init__(max_concurrent_updates)
         self._locks = KeyedLocks()
         self._gate = gate
+        self._on_done = on_done  # told of every update once it is finished with
 
     async def do_process_update(self, update: object, coroutine: Awaitable[Any]) -> None:
         """Await the update's coroutine while holding its chat's lock."""
+        try:
+            await self._process(update, coroutine)
+        finally:
+            if self._on_done is not None:
+                self._on_done(update)
+
+    async def _process(self, update: object, coroutine: Awaitable[Any]) -> None:
         # The gate (flood guard) runs before the chat lock: a flooding chat's backlog must not
         # hold every processing slot while it waits for its own lock.
         if self._gate is not None and isinstance(update, Update) and not await self._gate(update):
@@ -322,10 +333,17 @@ class FloodGuard:
 
 
 class TelegramChannel:
-    """Handlers and lifecycle of the bot; holds the engine (no module-level state)."""
+    """Handlers and lifecycle of the bot; holds the engine (no module-level state).
 
-    def __init__(self, settings: Settings) -> None:
+    `polling=True`: long polling, which only one process per database may do (Telegram hands
+    each update to one getUpdates caller; several workers are webhook workers).
+    """
+
+    def __init__(self, settings: Settings, *, polling: bool = False) -> None:
         self.settings = settings
+        self.polling = polling
+        self.acks = Acknowledgements()
+        self._held = contextlib.AsyncExitStack()
         self.engine: Engine | None = None
         self.app_parts: App | None = None
         self.fatal: Exception | None = None
@@ -346,6 +364,8 @@ class TelegramChannel:
     async def post_init(self, app: Application) -> None:
         """Open the database, build the engine, publish the command menu, learn our username."""
         self.app_parts = await open_app(self.settings, channel="telegram")
+        if self.polling:
+            await self._only_poller(self.app_parts)
         helpdesk = self.app_parts.helpdesk
         self.engine = self.app_parts.engine
         self.engine.on_fatal = functools.partial(self._stop_for, app)
@@ -374,7 +394,38 @@ class TelegramChannel:
         else:
             # CLI only: the use cases stop writing staff events nobody would deliver.
             await helpdesk.staff.enable(None)
-        log.info("bot @%s ready (database %s)", app.bot.username, self.settings.db)
+        log.info("bot @%s ready (database %s)", app.bot.username, self.settings.database().display)
+
+    async def _only_poller(self, parts: App) -> None:
+        """Hold the database's polling lock until shutdown, or refuse to start."""
+        try:
+            await self._held.enter_async_context(parts.db.exclusive("polling"))
+        except AlreadyRunning:
+            raise AlreadyRunning(
+                "another `helpdesk run` is already long-polling "
+                f"{parts.db.url.display}; long polling is one process only "
+                "(several workers: helpdesk run --webhook-url)"
+            ) from None
+
+    async def webhook_secret(self) -> str:
+        """The webhook's secret token when none was given: random, made once and kept in the
+        database, so that every worker on it sets and checks the same one."""
+        assert self.app_parts is not None, "post_init opens the database first"
+        return await self.app_parts.helpdesk.values.shared(
+            "webhook_secret_token", lambda: secrets.token_urlsafe(32)
+        )
+
+    async def healthy(self) -> bool:
+        """Whether this worker's database answers now (GET /healthz)."""
+        parts = self.app_parts
+        if parts is None:
+            return False
+        try:
+            await asyncio.wait_for(parts.db.ping(), HEALTH_TIMEOUT_SECONDS)
+        except Exception as exc:
+            log.warning("health check: the database does not answer (%s)", type(exc).__name__)
+            return False
+        return True
 
     def outbox_deliverer(self, app: Application, helpdesk: Helpdesk) -> OutboxDeliverer:
         """The deliverer of notifications to Telegram chats."""
@@ -454,6 +505,7 @@ class TelegramChannel:
         """Close the database after every in-flight update has finished."""
         # A start that failed after post_init (e.g. setWebhook refused) never calls post_stop.
         await self._stop_outbox()
+        await self._held.aclose()
         if self.app_parts is not None:
             await self.app_parts.close()
             self.app_parts = None
@@ -475,7 +527,7 @@ class TelegramChannel:
                     max_retries=0,
                 )
             )
-            .concurrent_updates(ChatOrderedProcessor(gate=self._admit))
+            .concurrent_updates(ChatOrderedProcessor(gate=self._admit, on_done=self.acks.done))
             .connection_pool_size(self.settings.connection_pool_size)
             .post_init(self.post_init)
             .post_stop(self.post_stop)
@@ -493,6 +545,9 @@ class TelegramChannel:
             app.update_queue,
             # Setting the same webhook twice is harmless.
             run_call=functools.partial(send_with_retry, resend_unconfirmed=1),
+            acks=self.acks,
+            health=self.healthy,
+            shared_secret=self.webhook_secret,
         )
         self.app = app
         # New messages only: an edited old message is not a new answer to the current step,
@@ -842,18 +897,17 @@ def run_telegram(settings: Settings, args: argparse.Namespace) -> int:
     configure_logging(token)
     # Opt into PTB 23's timedelta time periods now: PTB 22 warns on every RetryAfter otherwise.
     os.environ.setdefault("PTB_TIMEDELTA", "true")
-    channel = TelegramChannel(settings)
+    channel = TelegramChannel(settings, polling=not args.webhook_url)
     app = channel.build(token, args.base_url)
     try:
         if args.webhook_url:
-            secret = args.secret_token or secrets.token_urlsafe(32)
             app.run_webhook(
                 listen=args.listen,
                 port=args.port,
                 # Serve on the same path Telegram is told to call (a reverse proxy keeps it).
                 url_path=urlsplit(args.webhook_url).path.lstrip("/"),
                 webhook_url=args.webhook_url,
-                secret_token=secret,
+                secret_token=args.secret_token,  # None: the one shared by every worker
                 allowed_updates=Update.ALL_TYPES,
             )
         else:

@@ -16,10 +16,18 @@ with these limits:
 - a body that is not an update Telegram could have sent — not JSON, not an object, nested deeper
   than `max_depth`, not an Update — gets 400.
 
-Everything else is as PTB does it: the update goes to the application's update queue and the
-answer is 200 with an empty body. The server speaks plain HTTP and `helpdesk run` binds it to
-127.0.0.1 by default: a TLS-terminating reverse proxy on the same host must front it (Telegram
-only calls https URLs).
+The update goes to the application's update queue, as PTB does it, and the answer is 200 with
+an empty body — in `helpdesk run` only once the update has been processed (`Acknowledgements`):
+its turn stored and its replies sent. Telegram sends an update again, to whichever worker the
+load balancer picks, until it gets a 200, so a worker killed mid-update loses nothing it had
+acknowledged. On shutdown the server stops accepting, lets updates in progress finish and
+answer, and only then closes its connections.
+
+`GET /healthz` (no secret, no body) answers 200 when a trivial database query succeeds and 503
+otherwise, for the load balancer in front of several workers.
+
+The server speaks plain HTTP and `helpdesk run` binds it to 127.0.0.1 by default: a TLS-
+terminating reverse proxy on the same host must front it (Telegram only calls https URLs).
 """
 
 from __future__ import annotations
@@ -43,9 +51,12 @@ from tornado.netutil import bind_sockets
 log = logging.getLogger(__name__)
 
 SECRET_HEADER = "X-Telegram-Bot-Api-Secret-Token"
+HEALTH_PATH = "/healthz"
 
 # Runs a Bot API call (the argument) named by the string, retrying as the channel does.
 CallRunner = Callable[[Callable[[], Awaitable[Any]], str], Awaitable[Any]]
+# Whether the worker can serve (its database answers), for GET /healthz.
+HealthCheck = Callable[[], Awaitable[bool]]
 
 
 async def _call_once(make_call: Callable[[], Awaitable[Any]], what: str) -> Any:
@@ -61,6 +72,45 @@ class WebhookLimits:
     body_timeout: float = 10.0
     max_connections: int = 100
     max_depth: int = 32
+    drain_timeout: float = 60.0
+    """On shutdown, how long updates in progress may take to finish and be answered."""
+
+
+class Acknowledgements:
+    """Webhook POSTs waiting for their update to be processed, so that 200 means done.
+
+    The update processor reports each update when it is finished with it (handled, refused by
+    the flood guard, or failed and apologised for); the POST that brought it is answered then.
+    The same update posted again while it is still being processed here is not queued twice.
+    """
+
+    def __init__(self) -> None:
+        self._pending: dict[int, asyncio.Future[None]] = {}
+
+    def expect(self, update_id: int) -> tuple[asyncio.Future[None], bool]:
+        """The future that completes when `update_id` is processed, and whether it is new."""
+        pending = self._pending.get(update_id)
+        if pending is not None:
+            return pending, False
+        pending = asyncio.get_running_loop().create_future()
+        self._pending[update_id] = pending
+        return pending, True
+
+    def done(self, update: object) -> None:
+        """An update has been processed: answer the POST that brought it."""
+        update_id = getattr(update, "update_id", None)
+        pending = self._pending.pop(update_id, None) if isinstance(update_id, int) else None
+        if pending is not None and not pending.done():
+            pending.set_result(None)
+
+    async def drained(self, within: float) -> None:
+        """Wait until no update is in progress, or for `within` seconds."""
+        if self._pending:
+            await asyncio.wait(list(self._pending.values()), timeout=within)
+
+    def __len__(self) -> int:
+        """How many updates are being processed."""
+        return len(self._pending)
 
 
 def nested_deeper_than(value: Any, limit: int) -> bool:
@@ -92,12 +142,14 @@ class _UpdateHandler(tornado.web.RequestHandler):
         update_queue: asyncio.Queue[object],
         secret_token: str,
         limits: WebhookLimits,
+        acks: Acknowledgements | None,
     ) -> None:
         """Per request: what tornado passes from the route."""
         self.bot = bot
         self.update_queue = update_queue
         self.secret_token = secret_token.encode()
         self.limits = limits
+        self.acks = acks
         self.chunks: list[bytes] = []
 
     def prepare(self) -> None:
@@ -138,10 +190,54 @@ class _UpdateHandler(tornado.web.RequestHandler):
             raise tornado.web.HTTPError(HTTPStatus.BAD_REQUEST) from exc
         if isinstance(self.bot, ExtBot):
             self.bot.insert_callback_data(update)  # as PTB's handler does
-        await self.update_queue.put(update)
+        if self.acks is None:
+            await self.update_queue.put(update)
+            return
+        processed, new = self.acks.expect(update.update_id)
+        if new:
+            await self.update_queue.put(update)
+        await processed  # 200 only once the update's turn is stored and answered
 
     def write_error(self, status_code: int, **kwargs: Any) -> None:
         """Answer a refusal with the status alone (no page that echoes anything)."""
+        self.finish()
+
+
+@tornado.web.stream_request_body
+class _HealthHandler(tornado.web.RequestHandler):
+    """GET /healthz: 200 when the worker's database answers, 503 when it does not."""
+
+    SUPPORTED_METHODS = ("GET", "HEAD")
+
+    def initialize(self, health: HealthCheck) -> None:
+        """Per request: the check to run."""
+        self.health = health
+
+    def prepare(self) -> None:
+        """A health check carries no body: one that declares one is refused unread."""
+        headers = self.request.headers
+        if headers.get("Content-Length", "0") != "0" or "Transfer-Encoding" in headers:
+            raise tornado.web.HTTPError(HTTPStatus.BAD_REQUEST)
+
+    def data_received(self, chunk: bytes) -> None:
+        """Never called: a body was refused in prepare()."""
+
+    async def get(self) -> None:
+        """Run the check and answer with its outcome."""
+        healthy = await self.health()
+        self.set_status(HTTPStatus.OK if healthy else HTTPStatus.SERVICE_UNAVAILABLE)
+        self.set_header("Content-Type", "text/plain; charset=utf-8")
+        self.set_header("Cache-Control", "no-store")
+        self.finish("ok\n" if healthy else "database unavailable\n")
+
+    async def head(self) -> None:
+        """As GET, without the body."""
+        healthy = await self.health()
+        self.set_status(HTTPStatus.OK if healthy else HTTPStatus.SERVICE_UNAVAILABLE)
+        self.finish()
+
+    def write_error(self, status_code: int, **kwargs: Any) -> None:
+        """Answer a refusal with the status alone."""
         self.finish()
 
 
@@ -178,24 +274,33 @@ class WebhookServer:
         path: str,
         secret_token: str,
         limits: WebhookLimits | None = None,
+        *,
+        acks: Acknowledgements | None = None,
+        health: HealthCheck | None = None,
     ) -> None:
         if not secret_token:
             raise ValueError("the webhook server needs a secret token")
         self.limits = limits or WebhookLimits()
+        self.acks = acks
         route = "/" + path.strip("/")
+        routes: list[Any] = []
+        if health is not None:
+            routes.append((HEALTH_PATH, _HealthHandler, {"health": health}))
+        routes.append(
+            (
+                rf"{route}/?" if route != "/" else r"/",
+                _UpdateHandler,
+                {
+                    "bot": bot,
+                    "update_queue": update_queue,
+                    "secret_token": secret_token,
+                    "limits": self.limits,
+                    "acks": acks,
+                },
+            )
+        )
         app = tornado.web.Application(
-            [
-                (
-                    rf"{route}/?" if route != "/" else r"/",
-                    _UpdateHandler,
-                    {
-                        "bot": bot,
-                        "update_queue": update_queue,
-                        "secret_token": secret_token,
-                        "limits": self.limits,
-                    },
-                )
-            ],
+            routes,
             # Every update would be an INFO line otherwise (PTB silences it the same way).
             log_function=lambda handler: None,
         )
@@ -217,8 +322,11 @@ class WebhookServer:
         log.info("webhook server listening on %s:%s", listen, self.port)
 
     async def stop(self) -> None:
-        """Stop accepting and close every connection (updates already queued are kept)."""
+        """Stop accepting, let updates in progress be answered, then close every connection."""
         self._http.stop()
+        if self.acks is not None and len(self.acks):
+            log.info("webhook: waiting for %d update(s) in progress", len(self.acks))
+            await self.acks.drained(self.limits.drain_timeout)
         await self._http.close_all_connections()
 
 
@@ -235,10 +343,18 @@ class HelpdeskUpdater(Updater):
         update_queue: asyncio.Queue[object],
         limits: WebhookLimits | None = None,
         run_call: CallRunner = _call_once,
+        *,
+        acks: Acknowledgements | None = None,
+        health: HealthCheck | None = None,
+        shared_secret: Callable[[], Awaitable[str]] | None = None,
     ) -> None:
         super().__init__(bot, update_queue)
         self.limits = limits or WebhookLimits()
         self.run_call = run_call  # how setWebhook is retried
+        self.acks = acks  # answer each POST once its update is processed
+        self.health = health  # GET /healthz
+        # The secret token when none is given: the same for every worker on the database.
+        self.shared_secret = shared_secret
         self._webhook: WebhookServer | None = None
 
     @property
@@ -265,11 +381,21 @@ class HelpdeskUpdater(Updater):
         """Serve the webhook, then tell Telegram where it is (with the secret token)."""
         if cert is not None or key is not None or unix is not None:
             raise ValueError("TLS and unix sockets belong to the reverse proxy in front")
+        if not secret_token and self.shared_secret is not None:
+            secret_token = await self.shared_secret()
         if not webhook_url or not secret_token:
             raise ValueError("the webhook needs its public URL and a secret token")
         if self.running:
             raise RuntimeError("this updater is already running")
-        server = WebhookServer(self.bot, self.update_queue, url_path, secret_token, self.limits)
+        server = WebhookServer(
+            self.bot,
+            self.update_queue,
+            url_path,
+            secret_token,
+            self.limits,
+            acks=self.acks,
+            health=self.health,
+        )
         # Listening before setWebhook: Telegram may post as soon as it knows the URL.
         await server.start(listen, port)
         try:

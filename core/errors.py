@@ -82,6 +82,18 @@ class DatabaseReplaced(StorageError):
     """The database file was deleted or replaced while the program was using it."""
 
 
+class SecretKeyRequired(StorageError):
+    """A server database opened without HELPDESK_SECRET_KEY (it has no key file beside it)."""
+
+
+class AlreadyRunning(StorageError):
+    """Another process holds a lock that only one process may hold (long polling)."""
+
+
+class CopyRefused(StorageError):
+    """`helpdesk db copy` found the target unfit (not empty, another key, the source itself)."""
+
+
 class NestedTransaction(RuntimeError):
     """A transaction opened inside another on the same database (a programming error)."""
 

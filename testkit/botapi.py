@@ -673,6 +673,26 @@ class FakeBotAPI:
         with self._cond:
             return self._enqueue(copy.deepcopy(update))
 
+    def take_update(self, update_id: int) -> JSONDict:
+        """Remove a queued update and return it, for a test to POST to a webhook itself.
+
+        That is what Telegram does once a webhook is set: the update is posted to the bot
+        instead of waiting for getUpdates (testkit/webhooks.py posts it to the workers).
+        """
+        with self._cond:
+            for index, update in enumerate(self._pending):
+                if update["update_id"] == update_id:
+                    return copy.deepcopy(self._pending.pop(index))
+        raise LookupError(f"no queued update {update_id}")
+
+    def update_id_of(self, query_id: str) -> int:
+        """The id of the queued update that carries callback query `query_id`."""
+        with self._cond:
+            for update in self._pending:
+                if update.get("callback_query", {}).get("id") == query_id:
+                    return int(update["update_id"])
+        raise LookupError(f"no queued update with callback query {query_id}")
+
     def expire_callback(self, query_id: str) -> None:
         """Make a callback query too old to answer."""
         with self._cond:

@@ -4,13 +4,14 @@ from __future__ import annotations
 
 import json
 import os
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
 
-from core.storage import Database
+from core.storage import Database, sqlite_url
+from tests.support.databases import POSTGRES_ENV, TEST_KEY, PostgresServer, RawDatabase
 
 # --- python-telegram-bot ----------------------------------------------------------------------
 
@@ -21,6 +22,12 @@ def pytest_configure(config: pytest.Config) -> None:
     PTB 22 otherwise warns each time it builds a RetryAfter; the bot handles both types.
     """
     os.environ.setdefault("PTB_TIMEDELTA", "true")
+    config.addinivalue_line(
+        "markers",
+        "both_backends: run each test that uses a database on SQLite and on PostgreSQL",
+    )
+    config.addinivalue_line("markers", "postgres_only: needs the PostgreSQL test server")
+    config.addinivalue_line("markers", "sqlite_only: about the SQLite file itself")
 
 
 # --- core: demo customers and a real SQLite file --------------------------------------------
@@ -102,11 +109,97 @@ def db_path(tmp_path: Path) -> Path:
     return tmp_path / "helpdesk.db"
 
 
+# --- database backends ------------------------------------------------------------------------
+#
+# A module marked `both_backends` runs each of its tests that uses a database (`db`, `open_db`,
+# `database_url`, `raw_db`) twice: on a SQLite file and on a PostgreSQL database of its own.
+# PostgreSQL comes from HELPDESK_TEST_POSTGRES_URL; without it, or when the server does not
+# answer, those runs are skipped with the reason — except in CI (CI=true), where they fail.
+
+BACKENDS = ("sqlite", "postgresql")
+
+
+def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
+    """Parametrise `backend` for the tests of `both_backends` modules."""
+    if "backend" not in metafunc.fixturenames:
+        return
+    if metafunc.definition.get_closest_marker("postgres_only"):
+        metafunc.parametrize("backend", ["postgresql"], indirect=True)
+    elif metafunc.definition.get_closest_marker("sqlite_only"):
+        metafunc.parametrize("backend", ["sqlite"], indirect=True)
+    elif metafunc.definition.get_closest_marker("both_backends"):
+        metafunc.parametrize("backend", BACKENDS, indirect=True)
+
+
 @pytest.fixture
-async def db(db_path: Path) -> AsyncIterator[Database]:
-    """An opened, migrated database on a real file; closed after the test."""
-    database = await Database.open(db_path)
+def backend(request: pytest.FixtureRequest) -> str:
+    """The database backend under test: "sqlite" unless the module asks for both."""
+    return str(getattr(request, "param", "sqlite"))
+
+
+@pytest.fixture(scope="session")
+def postgres_server() -> PostgresServer:
+    """The PostgreSQL test server; skipped (locally) or failed (CI) when there is none."""
+    url = os.environ.get(POSTGRES_ENV)
+    problem = None if url else f"{POSTGRES_ENV} is not set"
+    if url:
+        server = PostgresServer(url)
+        try:
+            server.check()
+        except Exception as exc:
+            problem = f"the PostgreSQL server of {POSTGRES_ENV} does not answer: {exc}"
+    if problem:
+        if os.environ.get("CI", "").lower() in ("1", "true", "yes"):
+            pytest.fail(f"CI must run the PostgreSQL tests, but {problem}", pytrace=False)
+        pytest.skip(f"PostgreSQL tests skipped: {problem} (source .ci/postgres.sh)")
+    return server
+
+
+@pytest.fixture
+def database_url(request: pytest.FixtureRequest, backend: str, db_path: Path) -> Iterator[str]:
+    """The URL of this test's own, empty database on the backend under test."""
+    if backend == "sqlite":
+        yield sqlite_url(db_path)
+        return
+    server: PostgresServer = request.getfixturevalue("postgres_server")
+    url = server.create()
     try:
-        yield database
+        yield url
     finally:
+        server.drop(url)
+
+
+@pytest.fixture
+def secret_key(backend: str) -> bytes | None:
+    """The encryption key a test opens its database with (SQLite: its key file)."""
+    return TEST_KEY if backend == "postgresql" else None
+
+
+OpenDb = Callable[..., Awaitable[Database]]
+
+
+@pytest.fixture
+async def open_db(database_url: str, secret_key: bytes | None) -> AsyncIterator[OpenDb]:
+    """Open (another connection to) this test's database; all are closed after the test."""
+    opened: list[Database] = []
+
+    async def open_database(**options: Any) -> Database:
+        database = await Database.open(database_url, secret_key, **options)
+        opened.append(database)
+        return database
+
+    yield open_database
+    for database in opened:
         await database.close()
+
+
+@pytest.fixture
+async def db(open_db: OpenDb) -> Database:
+    """An opened, migrated database of this test's own; closed after the test."""
+    return await open_db()
+
+
+@pytest.fixture
+def raw_db(database_url: str) -> RawDatabase:
+    """Plain SQL to this test's database, bypassing the code under test."""
+    return RawDatabase(database_url)

@@ -80,7 +80,8 @@ class Engine:
                 return [Reply(texts.ERROR.format(filed=texts.ERROR_NOTHING_FILED))]
 
     async def _turn(self, chat_id: str, event: Event) -> list[Reply]:
-        async with self.helpdesk.db.transaction() as tx:
+        # Keyed by the chat: its turns in other processes wait for this one (PostgreSQL).
+        async with self.helpdesk.db.transaction(key=chat_id) as tx:
             record = await self.helpdesk.conversations.load(chat_id, tx=tx)
             turn = await self._begin(chat_id, record, tx)
             live_press = isinstance(event, Press) and event.payload in turn.data.shown

@@ -41,9 +41,14 @@ class Customers:
         row = await self._sql.one("SELECT id, name FROM customers WHERE id = ?", (customer_id,))
         return Customer(id=row["id"], name=row["name"]) if row else None
 
-    async def get_service(self, service_id: str) -> Service | None:
-        """Return the service with this id, or None."""
-        row = await self._sql.one("SELECT * FROM services WHERE id = ?", (service_id,))
+    async def get_service(self, service_id: str, *, for_update: bool = False) -> Service | None:
+        """Return the service with this id, or None.
+
+        `for_update`: the transaction is about to file against it, and no other writer may
+        do so before it commits (two workers filing for one service at once).
+        """
+        lock = self._sql.dialect.lock_rows if for_update else ""
+        row = await self._sql.one(f"SELECT * FROM services WHERE id = ?{lock}", (service_id,))
         return service_of(row) if row else None
 
     async def services_with_open_request(

@@ -55,9 +55,10 @@ class Inquiries:
             ),
         )
 
-    async def get(self, number: str) -> Inquiry | None:
-        """Return the inquiry with this number, or None."""
-        row = await self._sql.one("SELECT * FROM inquiries WHERE number = ?", (number,))
+    async def get(self, number: str, *, for_update: bool = False) -> Inquiry | None:
+        """Return the inquiry with this number, or None (`for_update`: about to change it)."""
+        lock = self._sql.dialect.lock_rows if for_update else ""
+        row = await self._sql.one(f"SELECT * FROM inquiries WHERE number = ?{lock}", (number,))
         return self._inquiry(row) if row else None
 
     async def by_submission_key(self, key: str) -> Inquiry | None:

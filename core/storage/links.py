@@ -103,3 +103,15 @@ class Values:
             " ON CONFLICT(key) DO UPDATE SET value = excluded.value",
             (key, value),
         )
+
+    async def set_default(self, key: str, value: str) -> str:
+        """Store `value` unless the key has one already; return the stored value.
+
+        Two processes doing this at once store one value and both get it.
+        """
+        await self._sql.execute(
+            "INSERT INTO kv (key, value) VALUES (?, ?) ON CONFLICT(key) DO NOTHING", (key, value)
+        )
+        row = await self._sql.one("SELECT value FROM kv WHERE key = ?", (key,))
+        assert row is not None
+        return str(row["value"])

@@ -17,7 +17,7 @@ _DUE = (
     " AND NOT EXISTS (SELECT 1 FROM outbox AS earlier WHERE earlier.chat_id ="
     " outbox.chat_id AND earlier.id < outbox.id AND earlier.sent_at IS NULL"
     " AND earlier.failed_at IS NULL)"
-    " ORDER BY id LIMIT ?"
+    " ORDER BY id LIMIT ?{skip_locked}"
 )
 
 
@@ -49,15 +49,16 @@ class Outbox:
         """Claim due, unsent notifications of one channel (or one chat) until `lease_until`.
 
         The lease keeps a second bot process from sending the same message meanwhile; a
-        process that dies mid-send lets the lease run out and the message is sent later.
+        process that dies mid-send lets the lease run out and the message is sent later. Two
+        processes claiming at the same moment do not both take a row: each passes over the
+        rows the other's claim has locked (PostgreSQL; SQLite runs one claim at a time).
         """
         if exact:
             chats, chat_params = "chat_id = ?", [chat_prefix]
         else:
             chats, chat_params = "substr(chat_id, 1, ?) = ?", [len(chat_prefix), chat_prefix]
-        rows = await self._sql.all(
-            _DUE.format(chats=chats), [iso(now), iso(now), *chat_params, limit]
-        )
+        due = _DUE.format(chats=chats, skip_locked=self._sql.dialect.skip_locked)
+        rows = await self._sql.all(due, [iso(now), iso(now), *chat_params, limit])
         claim = iso(lease_until)
         for row in rows:
             await self._sql.execute(

@@ -68,9 +68,16 @@ class Requests:
             ),
         )
 
-    async def get(self, number: str) -> RefundRequest | None:
-        """Return the request with this number, or None."""
-        row = await self._sql.one("SELECT * FROM refund_requests WHERE number = ?", (number,))
+    async def get(self, number: str, *, for_update: bool = False) -> RefundRequest | None:
+        """Return the request with this number, or None.
+
+        `for_update`: the transaction is about to change it; another writer waits until it
+        commits and then sees the change (two agents deciding at once).
+        """
+        lock = self._sql.dialect.lock_rows if for_update else ""
+        row = await self._sql.one(
+            f"SELECT * FROM refund_requests WHERE number = ?{lock}", (number,)
+        )
         return self._request(row) if row else None
 
     async def by_submission_key(self, key: str) -> RefundRequest | None:

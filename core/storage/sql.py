@@ -2,13 +2,16 @@
 
 Queries are written once, with `?` placeholders, in the subset of SQL that SQLite and PostgreSQL
 share (no `IS ?`, no driver-specific row ids: `RETURNING` instead of `lastrowid`). Timestamps
-are stored as ISO-8601 text in UTC, so they sort in time order on either database.
+are stored as ISO-8601 text in UTC, so they sort in time order on either database (PostgreSQL
+compares those columns byte-wise, as SQLite does). Where the two must differ — locking the rows
+a transaction is about to change — a query appends its connection's `Dialect` clause.
 """
 
 from __future__ import annotations
 
 import sqlite3
 from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any, Protocol
 
@@ -18,8 +21,26 @@ Row = Mapping[str, Any]
 Params = Sequence[Any]
 
 
+@dataclass(frozen=True)
+class Dialect:
+    """The few clauses that differ between the databases, appended to shared queries."""
+
+    name: str
+    lock_rows: str
+    """After a SELECT of rows this transaction will change: no other writer changes them first."""
+    skip_locked: str
+    """After a SELECT claiming rows: rows another transaction is claiming are passed over."""
+
+
+# SQLite runs one writer at a time (BEGIN IMMEDIATE): what a transaction read stays so.
+SQLITE = Dialect("sqlite", lock_rows="", skip_locked="")
+POSTGRESQL = Dialect("postgresql", lock_rows=" FOR UPDATE", skip_locked=" FOR UPDATE SKIP LOCKED")
+
+
 class Sql(Protocol):
     """Run statements inside the current transaction."""
+
+    dialect: Dialect
 
     async def one(self, sql: str, params: Params = ()) -> Row | None:
         """The first row of a query, or None."""
@@ -40,6 +61,8 @@ class Sql(Protocol):
 
 class SqliteSql:
     """`Sql` over one aiosqlite connection (rows are `sqlite3.Row`, which is a mapping)."""
+
+    dialect = SQLITE
 
     def __init__(self, conn: aiosqlite.Connection) -> None:
         self._conn = conn

@@ -13,7 +13,7 @@ at the next transaction, which refuses to start (nothing is written into an unli
 from __future__ import annotations
 
 import asyncio
-import contextvars
+import fcntl
 import logging
 import os
 import sqlite3
@@ -25,42 +25,43 @@ import aiosqlite
 from cryptography.fernet import Fernet
 
 from core.crypto import FieldCipher, key_file_for, read_key, write_new_key
-from core.errors import DatabaseMissing, DatabaseReplaced, KeyFileMissing, NestedTransaction
+from core.errors import AlreadyRunning, DatabaseMissing, DatabaseReplaced, KeyFileMissing
+from core.storage.database import BUSY_TIMEOUT_MS, Database, DatabaseUrl
 from core.storage.schema_sqlite import MIGRATIONS
-from core.storage.sql import SqliteSql
+from core.storage.sql import SQLITE, SqliteSql
 from core.storage.tx import Tx
 
 log = logging.getLogger(__name__)
 
-BUSY_TIMEOUT_MS = 10_000
 BEGIN_ATTEMPTS = 3
 FILE_MODE = 0o600
 
 
-class Database:
+class SqliteDatabase(Database):
     """One SQLite file with serialised transactions and a migrated schema."""
 
+    dialect = SQLITE
+
     def __init__(self, conn: aiosqlite.Connection, path: str, cipher: FieldCipher) -> None:
+        super().__init__()
         self._conn = conn
         self._lock = asyncio.Lock()
-        # Which task holds the lock: a use case that opens its own transaction inside a turn's
-        # unit of work would otherwise wait for itself for ever.
-        self._holder: contextvars.ContextVar[bool] = contextvars.ContextVar(
-            f"db-{id(self)}", default=False
-        )
+        self._closed = False
         self.path = path
+        self.url = DatabaseUrl("sqlite", path)
         self.cipher = cipher
+        self.schema_version = self.migrated_from = 0
         self._identity = _identity(path)
 
     @classmethod
-    async def open(
+    async def connect(
         cls,
         path: str | Path,
         secret_key: bytes | None = None,
         busy_timeout_ms: int = BUSY_TIMEOUT_MS,
         *,
         create: bool = True,
-    ) -> Database:
+    ) -> SqliteDatabase:
         """Open and migrate the database at `path`, creating it when `create` is True.
 
         Account numbers are encrypted with `secret_key`, or else with the key file beside the
@@ -96,7 +97,11 @@ class Database:
         return db
 
     async def close(self) -> None:
-        """Close the connection (after letting SQLite refresh the statistics its planner uses)."""
+        """Close the connection (after letting SQLite refresh the statistics its planner uses).
+        Closing a closed database does nothing."""
+        if self._closed:
+            return
+        self._closed = True
         try:
             async with self._lock:
                 await self._conn.execute("PRAGMA optimize")
@@ -114,6 +119,7 @@ class Database:
                 async with self._conn.execute("PRAGMA user_version") as cur:
                     row = await cur.fetchone()
                 version = int(row[0]) if row else 0
+                self.migrated_from = version
                 for number, script in enumerate(MIGRATIONS[version:], start=version + 1):
                     for statement in split_script(script):
                         await self._conn.execute(statement)
@@ -123,6 +129,7 @@ class Database:
                 if broken:
                     raise RuntimeError(f"migration left rows without their parent: {broken[:5]}")
                 await self._conn.execute("COMMIT")
+                self.schema_version = max(version, len(MIGRATIONS))
             except BaseException:
                 await self._conn.execute("ROLLBACK")
                 raise
@@ -130,8 +137,11 @@ class Database:
                 await self._conn.execute("PRAGMA foreign_keys = ON")
 
     @asynccontextmanager
-    async def transaction(self) -> AsyncIterator[Tx]:
-        """Run a block as one write transaction: all of it is stored, or none of it."""
+    async def transaction(self, key: str | None = None) -> AsyncIterator[Tx]:
+        """Run a block as one write transaction: all of it is stored, or none of it.
+
+        `key` is not needed here: BEGIN IMMEDIATE already runs one writer at a time.
+        """
         async with self._hold():
             await self._begin_immediate()
             try:
@@ -155,20 +165,42 @@ class Database:
             finally:
                 await self._conn.execute("ROLLBACK")
 
+    async def ping(self) -> None:
+        """Raise unless a trivial query succeeds now (the health check)."""
+        async with self.reading() as tx:
+            await tx.sql.one("SELECT 1")
+
+    @asynccontextmanager
+    async def exclusive(self, name: str) -> AsyncIterator[None]:
+        """Hold a lock file beside the database (`helpdesk.db.NAME.lock`) while the block runs.
+
+        The kernel releases it when the process ends, however it ends.
+        """
+        if self.path == ":memory:":
+            yield
+            return
+        lock_path = f"{self.path}.{name}.lock"
+        fd = os.open(lock_path, os.O_RDWR | os.O_CREAT, FILE_MODE)
+        try:
+            try:
+                fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            except BlockingIOError:
+                raise AlreadyRunning(
+                    f"another process holds {lock_path} (is one already running on {self.path}?)"
+                ) from None
+            yield
+        finally:
+            os.close(fd)
+
+    async def reset_sequences(self, tx: Tx) -> None:
+        """Nothing to do: AUTOINCREMENT counters follow the highest id inserted."""
+
     @asynccontextmanager
     async def _hold(self) -> AsyncIterator[None]:
-        if self._holder.get():
-            raise NestedTransaction(
-                "a transaction was opened inside another one on the same database; "
-                "pass the open unit of work down instead"
-            )
-        async with self._lock:
-            self._check_file()
-            token = self._holder.set(True)
-            try:
+        with self._outermost():
+            async with self._lock:
+                self._check_file()
                 yield
-            finally:
-                self._holder.reset(token)
 
     def _check_file(self) -> None:
         if self._identity is not None and _identity(self.path) != self._identity:

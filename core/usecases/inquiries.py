@@ -134,7 +134,7 @@ class Inquiries(UseCases):
 
     @staticmethod
     async def _open(tx: Tx, number: str, target: str) -> Inquiry:
-        inquiry = await tx.inquiries.get(number)
+        inquiry = await tx.inquiries.get(number, for_update=True)
         if inquiry is None:
             raise NotFound(f"no inquiry {number!r}")
         if inquiry.status == "closed":

@@ -109,7 +109,16 @@ class Requests(UseCases):
                 if replayed(existing, filing.customer_id) is not None:
                     assert existing is not None
                     return existing, False
-            request = await self._new_request(tx, filing, now)
+            try:
+                request = await self._new_request(tx, filing, now)
+            except AlreadyOpen:
+                # Another process filed this very submission while we waited for the service.
+                if filing.submission_key is not None:
+                    existing = await tx.requests.by_submission_key(filing.submission_key)
+                    if replayed(existing, filing.customer_id) is not None:
+                        assert existing is not None
+                        return existing, False
+                raise
             await tx.requests.insert(request, filing.submission_key)
             await tx.requests.append_event(
                 AuditEvent(
@@ -125,7 +134,8 @@ class Requests(UseCases):
 
     async def _new_request(self, tx: Tx, filing: Filing, now: datetime) -> RefundRequest:
         customer = await tx.customers.get(filing.customer_id)
-        service = await tx.customers.get_service(filing.service_id)
+        # Locked: a filing for the same service in another process waits, then sees this one.
+        service = await tx.customers.get_service(filing.service_id, for_update=True)
         if customer is None or service is None or service.customer_id != filing.customer_id:
             # The same answer whether the service does not exist or is someone else's.
             raise NotFound(f"no service {filing.service_id!r} for customer {filing.customer_id!r}")
@@ -219,7 +229,7 @@ class Requests(UseCases):
         """
         now = self.now()
         async with self.writing(tx) as tx:
-            request = await tx.requests.get(number)
+            request = await tx.requests.get(number, for_update=True)
             if request is None or request.customer_id != customer_id:
                 raise NotFound(f"no request {number!r} for customer {customer_id!r}")
             if request.status is not RequestStatus.SUBMITTED:
@@ -255,7 +265,8 @@ class Requests(UseCases):
         allowed_from, target = TRANSITIONS[action]
         now = self.now()
         async with self.db.transaction() as tx:
-            request = await tx.requests.get(number)
+            # Locked: a second agent deciding at once waits, then finds the new status.
+            request = await tx.requests.get(number, for_update=True)
             if request is None:
                 raise NotFound(f"no request {number!r}")
             if request.status not in allowed_from:

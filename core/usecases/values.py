@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from core.usecases.base import UseCases
 
 
@@ -17,3 +19,9 @@ class Values(UseCases):
         """Store a value."""
         async with self.db.transaction() as tx:
             await tx.values.set(key, value)
+
+    async def shared(self, key: str, new: Callable[[], str]) -> str:
+        """The value every process on this database uses for `key`, made with `new()` by the
+        first one that asks."""
+        async with self.db.transaction() as tx:
+            return await tx.values.set_default(key, new())

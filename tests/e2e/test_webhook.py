@@ -19,7 +19,7 @@ import httpx
 import pytest
 from telegram import Bot, Update
 
-from bot.webhook import SECRET_HEADER, WebhookLimits, WebhookServer
+from bot.webhook import SECRET_HEADER, Acknowledgements, WebhookLimits, WebhookServer
 from testkit.botapi import FakeBotAPI
 from testkit.process import helpdesk_env, run_argv
 
@@ -271,3 +271,80 @@ def test_the_webhook_listens_on_loopback_unless_told_otherwise():
     from bot.cli import build_parser
 
     assert build_parser().parse_args(["run"]).listen == "127.0.0.1"
+
+
+# Answering once the update is processed, and the health check -------------------------------
+
+
+Acked = tuple[WebhookServer, asyncio.Queue[object], Acknowledgements, dict[str, bool]]
+
+
+@pytest.fixture
+async def acked_server() -> AsyncIterator[Acked]:
+    """A webhook server that answers a POST only once its update has been processed, with a
+    health check that says what `healthy["now"]` says."""
+    queue: asyncio.Queue[object] = asyncio.Queue()
+    acks = Acknowledgements()
+    healthy = {"now": True}
+
+    async def health() -> bool:
+        return healthy["now"]
+
+    webhook = WebhookServer(
+        Bot("555:in-process"), queue, PATH, SECRET, LIMITS, acks=acks, health=health
+    )
+    await webhook.start("127.0.0.1", 0)
+    try:
+        yield webhook, queue, acks, healthy
+    finally:
+        await webhook.stop()
+
+
+async def test_a_post_is_answered_only_once_its_update_was_processed(acked_server):
+    webhook, queue, acks, _ = acked_server
+    post = asyncio.create_task(legitimate_post(webhook.port, 7))
+    update = await asyncio.wait_for(queue.get(), 5)
+    again = asyncio.create_task(legitimate_post(webhook.port, 7))  # Telegram sends it again
+    await asyncio.sleep(0.2)
+    assert not post.done() and not again.done()  # still being processed: no 200 yet
+    assert queue.empty()  # the repeat is not processed a second time
+    acks.done(update)
+    assert await post == 200 and await again == 200
+
+
+async def test_stopping_lets_updates_in_progress_finish_and_be_answered(acked_server):
+    webhook, queue, acks, _ = acked_server
+    post = asyncio.create_task(legitimate_post(webhook.port, 8))
+    update = await asyncio.wait_for(queue.get(), 5)
+    stopping = asyncio.create_task(webhook.stop())
+    await asyncio.sleep(0.2)
+    assert not stopping.done()
+    acks.done(update)
+    assert await post == 200
+    await stopping
+
+
+async def test_healthz_follows_the_database_and_needs_no_secret(acked_server):
+    webhook, _, _, healthy = acked_server
+    async with httpx.AsyncClient() as client:
+        url = f"http://127.0.0.1:{webhook.port}/healthz"
+        assert (await client.get(url)).status_code == 200
+        healthy["now"] = False
+        response = await client.get(url)
+        assert response.status_code == 503 and "database" in response.text
+        assert (await client.post(url, content=b"{}")).status_code in (404, 405)
+
+
+async def test_healthz_refuses_a_body_without_reading_it(acked_server):
+    webhook, _, _, _ = acked_server
+    answer = await asyncio.to_thread(
+        answer_to_headers_only,
+        webhook.port,
+        f"GET /healthz HTTP/1.1\r\nHost: bot\r\nContent-Length: {50 * 1024 * 1024}\r\n\r\n",
+    )
+    assert answer.startswith(b"HTTP/1.1 400"), answer
+
+
+def test_the_webhook_bot_answers_healthz(webhook_bot: WebhookBot):
+    with urllib.request.urlopen(f"http://127.0.0.1:{webhook_bot.port}/healthz", timeout=10) as r:
+        assert r.status == 200 and r.read() == b"ok\n"

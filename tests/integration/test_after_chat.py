@@ -1,4 +1,5 @@
-"""After the chat: notifications through the outbox, inquiries, misses and stats."""
+"""After the chat: notifications through the outbox, inquiries, misses and stats (on both
+databases)."""
 
 from __future__ import annotations
 
@@ -18,6 +19,8 @@ from core.models import Reason, RefundAccount
 from core.storage import Database
 from core.usecases import Filing, Helpdesk, InquiryFiling
 
+pytestmark = pytest.mark.both_backends
+
 CUSTOMERS = Path(__file__).parents[1] / "stories" / "customers.json"
 START = datetime(2026, 11, 28, 1, 0, tzinfo=UTC)  # 10:00 KST Saturday
 
@@ -31,13 +34,11 @@ class Clock:
 
 
 @pytest.fixture
-async def desk(tmp_path: Path):
-    db = await Database.open(tmp_path / "after.db")
+async def desk(db: Database) -> Helpdesk:
     clock = Clock()
     helpdesk = Helpdesk(db, clock)
     await helpdesk.customers.import_file(CUSTOMERS.read_bytes())
-    yield helpdesk
-    await db.close()
+    return helpdesk
 
 
 async def link(helpdesk: Helpdesk, chat: str, customer_id: str = "hong01") -> None:
@@ -255,8 +256,15 @@ def test_similar_misses_are_grouped_and_counted():
     assert {g.example for g in groups[1:]} == {"세금계산서 발행", "환불"}
 
 
-def helpdesk_cli(args: list[str], db: Path) -> subprocess.CompletedProcess[str]:
-    env = os.environ | {"HELPDESK_DB": str(db), "PYTHONPATH": str(Path(__file__).parents[2])}
+def helpdesk_cli(
+    args: list[str], db: Database, key: bytes | None
+) -> subprocess.CompletedProcess[str]:
+    env = os.environ | {
+        "HELPDESK_DATABASE_URL": db.url.target,
+        "PYTHONPATH": str(Path(__file__).parents[2]),
+    }
+    if key is not None:
+        env["HELPDESK_SECRET_KEY"] = key.decode()
     return subprocess.run(
         [sys.executable, "-m", "bot.cli", *args],
         capture_output=True,
@@ -266,7 +274,7 @@ def helpdesk_cli(args: list[str], db: Path) -> subprocess.CompletedProcess[str]:
     )
 
 
-async def test_agents_work_inquiries_misses_and_stats_from_the_command_line(desk, tmp_path):
+async def test_agents_work_inquiries_misses_and_stats_from_the_command_line(desk, secret_key):
     for question in ("도메인 연장", "도메인 연장 어떻게 해요", "SSL 인증서 설치"):
         await desk.faq_log.record(
             chat_id="tg:1", kind="fallback", intent=None, text=question, normalized=question
@@ -291,21 +299,20 @@ async def test_agents_work_inquiries_misses_and_stats_from_the_command_line(desk
             submission_key=None,
         )
     )
-    db = Path(desk.db.path)
     since = ["--since", "2026-11-01"]
-    misses = helpdesk_cli(["faq", "misses", *since, "--json"], db)
+    misses = helpdesk_cli(["faq", "misses", *since, "--json"], desk.db, secret_key)
     assert misses.returncode == 0, misses.stderr
     groups = json.loads(misses.stdout)
     assert groups[0]["count"] == 2 and set(groups[0]["variants"]) == {
         "도메인 연장",
         "도메인 연장 어떻게 해요",
     }
-    stats = helpdesk_cli(["stats", *since, "--until", "2026-11-30", "--json"], db)
+    stats = helpdesk_cli(["stats", *since, "--until", "2026-11-30", "--json"], desk.db, secret_key)
     figures = json.loads(stats.stdout)
     assert figures["questions"] == 4 and figures["fallback_rate"] == 0.75
     assert figures["requests_by_state"]["approved"] == 1
     assert figures["median_hours_to_approval"] == 5.0
-    listed = json.loads(helpdesk_cli(["inquiries", "list", "--json"], db).stdout)
+    listed = json.loads(helpdesk_cli(["inquiries", "list", "--json"], desk.db, secret_key).stdout)
     assert [i["id"] for i in listed] == ["Q-20261128-0001"]
     answered = helpdesk_cli(
         [
@@ -317,12 +324,15 @@ async def test_agents_work_inquiries_misses_and_stats_from_the_command_line(desk
             "--agent",
             "lee",
         ],
-        db,
+        desk.db,
+        secret_key,
     )
     assert answered.returncode == 0 and "answered" in answered.stdout
-    closed = helpdesk_cli(["inquiries", "close", "Q-20261128-0001"], db)
+    closed = helpdesk_cli(["inquiries", "close", "Q-20261128-0001"], desk.db, secret_key)
     assert closed.returncode == 0
-    again = helpdesk_cli(["inquiries", "answer", "Q-20261128-0001", "--text", "x"], db)
+    again = helpdesk_cli(
+        ["inquiries", "answer", "Q-20261128-0001", "--text", "x"], desk.db, secret_key
+    )
     assert again.returncode != 0 and "closed" in again.stderr
 
 

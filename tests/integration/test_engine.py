@@ -1,11 +1,11 @@
-"""The dialogue engine against a real SQLite file: linking, validation, payload limits, and
-two engines (as two processes would) sharing one database."""
+"""The dialogue engine against a real database (SQLite and PostgreSQL): linking, validation,
+payload limits, and two engines (as two processes would) sharing one database."""
 
 from __future__ import annotations
 
 import asyncio
 import re
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
@@ -17,17 +17,19 @@ from bot.dialogue.machine import TRANSITIONS
 from core.calendar import fixed_clock
 from core.storage import Database
 from core.usecases import Helpdesk
+from tests.conftest import OpenDb
+
+pytestmark = pytest.mark.both_backends
 
 CUSTOMERS = Path(__file__).parents[1] / "stories" / "customers.json"
 NOW = datetime(2026, 11, 28, 1, 0, tzinfo=UTC)  # 10:00 KST
 
 
 @pytest.fixture
-async def db(tmp_path: Path):
-    database = await Database.open(tmp_path / "engine.db")
+async def db(open_db: OpenDb) -> Database:
+    database = await open_db()
     await Helpdesk(database, fixed_clock(NOW)).customers.import_file(CUSTOMERS.read_bytes())
-    yield database
-    await database.close()
+    return database
 
 
 def make_engine(db: Database) -> Engine:
@@ -122,25 +124,32 @@ async def test_every_button_payload_fits_telegram_callback_data(db):
     assert seen and all(len(p.encode("utf-8")) <= 64 for p in seen)
 
 
-async def test_two_engines_sharing_the_database_apply_one_chat_in_order(db, tmp_path):
+async def test_two_engines_sharing_the_database_apply_one_chat_in_order(db, open_db: OpenDb):
     """Two processes serving the same chat: no turn is lost, no flow is corrupted."""
-    other_db = await Database.open(tmp_path / "engine.db")
-    try:
-        first, second = make_engine(db), make_engine(other_db)
-        await link(first, "t:1", "hong01")
-        replies = await first.handle("t:1", TextInput("/refund"))
-        choose = press(replies, "SMS-1001 · 31,000원")
-        results = await asyncio.gather(first.handle("t:1", choose), second.handle("t:1", choose))
-        texts = [text_of(r) for r in results]
-        # Exactly one of them moved the flow on; the other saw a step that had passed.
-        assert (
-            sum("합계: 31,000원" in t and "지금 단계의 버튼이 아니에요" not in t for t in texts)
-            == 1
-        )
-        record = await first.helpdesk.conversations.load("t:1")
-        assert record.state == State.BREAKDOWN.value
-    finally:
-        await other_db.close()
+    first, second = make_engine(db), make_engine(await open_db())
+    await link(first, "t:1", "hong01")
+    replies = await first.handle("t:1", TextInput("/refund"))
+    choose = press(replies, "SMS-1001 · 31,000원")
+    results = await asyncio.gather(first.handle("t:1", choose), second.handle("t:1", choose))
+    texts = [text_of(r) for r in results]
+    # Exactly one of them moved the flow on; the other saw a step that had passed.
+    assert sum("합계: 31,000원" in t and "지금 단계의 버튼이 아니에요" not in t for t in texts) == 1
+    record = await first.helpdesk.conversations.load("t:1")
+    assert record.state == State.BREAKDOWN.value
+
+
+async def test_a_burst_of_one_chat_over_two_engines_loses_no_turn(db, open_db: OpenDb):
+    """Messages of one chat handed alternately to two processes at once: each is one turn."""
+    engines = [make_engine(db), make_engine(await open_db())]
+    questions = ["SMS 충전 금액도 환불되나요?", "마이캐쉬로 결제했는데 환불은 어떻게 되나요?"] * 4
+    replies = await asyncio.gather(
+        *(engines[i % 2].handle("t:9", TextInput(q)) for i, q in enumerate(questions))
+    )
+    assert all("처리 중 문제가 생겼어요" not in text_of(r) for r in replies)
+    record = await engines[0].helpdesk.conversations.load("t:9")
+    assert record.version == len(questions)  # every turn saved once, none overwritten
+    logged = await engines[0].helpdesk.faq_log.events(NOW - timedelta(days=1), NOW + timedelta(1))
+    assert len([e for e in logged if e["kind"] == "answer"]) == len(questions)
 
 
 async def test_a_failure_inside_a_turn_apologises_and_says_nothing_was_filed(db, monkeypatch):

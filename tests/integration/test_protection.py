@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import sqlite3
 import stat
 from datetime import UTC, datetime
 from pathlib import Path
@@ -14,6 +13,10 @@ from core.crypto import CipherError, key_file_for
 from core.models import Customer, Reason, RefundAccount
 from core.storage import Database
 from core.usecases import Filing, Helpdesk
+from tests.conftest import OpenDb
+from tests.support.databases import RawDatabase
+
+pytestmark = pytest.mark.both_backends
 
 CUSTOMERS = Path(__file__).parents[1] / "stories" / "customers.json"
 NOW = datetime(2026, 11, 28, 1, 0, tzinfo=UTC)
@@ -39,25 +42,22 @@ async def file_bank_request(db: Database) -> str:
     return request.number
 
 
-def raw_dump(path: Path) -> str:
-    with sqlite3.connect(path) as conn:
-        return "\n".join(str(row) for row in conn.iterdump())
+def raw_dump(raw_db: RawDatabase) -> str:
+    """Every stored row of the tables that could hold an account number."""
+    tables = ("refund_requests", "request_events", "conversations", "inquiries", "outbox")
+    return "\n".join(str(row) for table in tables for row in raw_db.rows(f"SELECT * FROM {table}"))
 
 
-async def test_account_numbers_are_not_stored_in_plain_text(tmp_path: Path):
-    path = tmp_path / "p.db"
-    db = await Database.open(path)
-    try:
-        number = await file_bank_request(db)
-        request, _ = await Helpdesk(db, fixed_clock(NOW)).requests.show(number)
-        assert request.account is not None and request.account.number == ACCOUNT
-    finally:
-        await db.close()
-    dump = raw_dump(path)
+async def test_account_numbers_are_not_stored_in_plain_text(db: Database, raw_db: RawDatabase):
+    number = await file_bank_request(db)
+    request, _ = await Helpdesk(db, fixed_clock(NOW)).requests.show(number)
+    assert request.account is not None and request.account.number == ACCOUNT
+    dump = raw_dump(raw_db)
     assert "110-123" not in dump and "456789" not in dump
     assert "enc1:" in dump
 
 
+@pytest.mark.sqlite_only
 async def test_the_local_key_file_is_created_once_and_private(tmp_path: Path):
     path = tmp_path / "p.db"
     db = await Database.open(path)
@@ -71,16 +71,11 @@ async def test_the_local_key_file_is_created_once_and_private(tmp_path: Path):
     assert key_file.read_bytes() == first
 
 
-async def test_a_wrong_key_is_a_clear_error_not_garbage(tmp_path: Path):
-    path = tmp_path / "p.db"
-    db = await Database.open(path)
-    try:
-        number = await file_bank_request(db)
-    finally:
-        await db.close()
+async def test_a_wrong_key_is_a_clear_error_not_garbage(db: Database, database_url: str):
     from cryptography.fernet import Fernet
 
-    other = await Database.open(path, Fernet.generate_key())
+    number = await file_bank_request(db)
+    other = await Database.open(database_url, Fernet.generate_key())
     try:
         with pytest.raises(CipherError, match="cannot be decrypted"):
             await Helpdesk(other, fixed_clock(NOW)).requests.show(number)
@@ -88,7 +83,7 @@ async def test_a_wrong_key_is_a_clear_error_not_garbage(tmp_path: Path):
         await other.close()
 
 
-async def test_repeated_wrong_link_codes_are_slowed_and_then_refused(tmp_path: Path):
+async def test_repeated_wrong_link_codes_are_slowed_and_then_refused(open_db: OpenDb):
     from core.errors import InvalidLinkCode, LinkThrottled
     from core.usecases import LinkLimits
 
@@ -102,7 +97,7 @@ async def test_repeated_wrong_link_codes_are_slowed_and_then_refused(tmp_path: P
         await helpdesk.linking.slow_down(chat)
         return await helpdesk.linking.redeem(chat, code)
 
-    db = await Database.open(tmp_path / "p.db")
+    db = await open_db()
     try:
         helpdesk = Helpdesk(db, fixed_clock(NOW), sleep=no_real_sleep)
         await helpdesk.customers.import_file(CUSTOMERS.read_bytes())

@@ -3,9 +3,7 @@ notifications one at a time, in order, exactly once — and gets one back if its
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
-from pathlib import Path
 
 import pytest
 
@@ -14,17 +12,15 @@ from core.calendar import fixed_clock
 from core.storage import Database
 from core.usecases import Helpdesk
 
+pytestmark = pytest.mark.both_backends
+
 NOW = datetime(2026, 11, 28, 1, 0, tzinfo=UTC)
 CHAT = "kakao:user-1"
 
 
 @pytest.fixture
-async def helpdesk(tmp_path: Path) -> AsyncIterator[Helpdesk]:
-    db = await Database.open(tmp_path / "pull.db")
-    try:
-        yield Helpdesk(db, fixed_clock(NOW))
-    finally:
-        await db.close()
+async def helpdesk(db: Database) -> Helpdesk:
+    return Helpdesk(db, fixed_clock(NOW))
 
 
 async def enqueue(helpdesk: Helpdesk, chat_id: str, number: str, answer: str) -> None:
@@ -77,16 +73,12 @@ async def test_an_answer_that_did_not_go_out_gives_its_notification_back(helpdes
     assert again is not None and again[0].id == taken[0].id
 
 
-async def test_a_claim_that_ran_out_is_offered_again(tmp_path: Path):
-    db = await Database.open(tmp_path / "lease.db")
-    try:
-        early = Helpdesk(db, fixed_clock(NOW))
-        await enqueue(early, CHAT, "Q-1", "답변")
-        assert await PullOutbox(early, lease=timedelta(minutes=2)).take(CHAT) is not None
-        later = Helpdesk(db, fixed_clock(NOW + timedelta(minutes=3)))
-        assert await PullOutbox(later).take(CHAT) is not None
-    finally:
-        await db.close()
+async def test_a_claim_that_ran_out_is_offered_again(db: Database):
+    early = Helpdesk(db, fixed_clock(NOW))
+    await enqueue(early, CHAT, "Q-1", "답변")
+    assert await PullOutbox(early, lease=timedelta(minutes=2)).take(CHAT) is not None
+    later = Helpdesk(db, fixed_clock(NOW + timedelta(minutes=3)))
+    assert await PullOutbox(later).take(CHAT) is not None
 
 
 async def test_a_notification_no_code_can_render_is_set_aside_and_the_next_one_comes(helpdesk):

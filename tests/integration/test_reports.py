@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+import json
 import sqlite3
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
 from bot.analytics import compute_stats
@@ -18,6 +19,17 @@ NOW = datetime(2026, 11, 28, 1, 0, tzinfo=UTC)
 
 async def desk_at(db: Database, when: datetime) -> Helpdesk:
     return Helpdesk(db, fixed_clock(when))
+
+
+def customers_as_of(days_ago: int) -> bytes:
+    """The story customers with every issue date moved `days_ago` into the past,
+    so that a desk whose clock stands that far back can import and file them."""
+    data = json.loads(CUSTOMERS.read_text(encoding="utf-8"))
+    for customer in data["customers"]:
+        for service in customer["services"]:
+            issued = date.fromisoformat(service["issued_on"]) - timedelta(days=days_ago)
+            service["issued_on"] = issued.isoformat()
+    return json.dumps(data, ensure_ascii=False).encode("utf-8")
 
 
 async def file(desk: Helpdesk, customer: str, service: str, chat: str) -> str:
@@ -82,7 +94,7 @@ async def test_pruning_removes_old_events_and_sent_notices_and_keeps_requests(db
     db = await Database.open(db_path)
     try:
         old = await desk_at(db, NOW - timedelta(days=200))
-        await old.customers.import_file(CUSTOMERS.read_bytes())
+        await old.customers.import_file(customers_as_of(200))
         await old.faq_log.record(
             chat_id="tg:1", kind="fallback", intent=None, text="q", normalized="q"
         )

@@ -1,13 +1,12 @@
-"""The use cases on a real SQLite file: filing, replays, races, linking, review and the trail."""
+"""The use cases on a real database (a SQLite file and PostgreSQL): filing, replays, races between
+connections, linking, review and the trail."""
 
 from __future__ import annotations
 
 import asyncio
 import json
 import re
-import sqlite3
 from datetime import UTC, date, datetime, timedelta
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -27,6 +26,10 @@ from core.models import Reason, RefundAccount, RefundRequest, RequestStatus, Ser
 from core.policy import NotActive, PastDeadline, RequestOpen, SmsUsed
 from core.storage import Database
 from core.usecases import Filing, Helpdesk
+from tests.conftest import OpenDb
+from tests.support.databases import RawDatabase
+
+pytestmark = pytest.mark.both_backends
 
 # The demo services were issued on 2026-11-20 (KST), so 11-26 is the last eligible day.
 DAY_3 = datetime(2026, 11, 22, 3, 0, tzinfo=UTC)  # 12:00 KST on 11-22
@@ -67,15 +70,6 @@ def hong_account(**changes: str) -> RefundAccount:
     return RefundAccount(**fields)
 
 
-def table(path: Path, sql: str) -> list[tuple[Any, ...]]:
-    """Rows straight from the file, bypassing the code under test."""
-    conn = sqlite3.connect(path)
-    try:
-        return conn.execute(sql).fetchall()
-    finally:
-        conn.close()
-
-
 @pytest.fixture
 async def desk(db: Database, demo_bytes: bytes) -> Helpdesk:
     """The demo customers imported, the clock on day 3 of their services."""
@@ -98,53 +92,47 @@ async def test_an_eligible_mycash_service_is_filed_with_the_full_refund(desk: He
 
 
 async def test_two_concurrent_filings_from_two_connections_give_one_request(
-    desk: Helpdesk, db_path: Path
+    desk: Helpdesk, open_db: OpenDb, raw_db: RawDatabase
 ) -> None:
-    other = await Database.open(db_path)
-    try:
-        results = await asyncio.gather(
-            file(desk), file(helpdesk_at(other, DAY_3)), return_exceptions=True
-        )
-    finally:
-        await other.close()
+    other = await open_db()
+    results = await asyncio.gather(
+        file(desk), file(helpdesk_at(other, DAY_3)), return_exceptions=True
+    )
     filed = [r for r in results if isinstance(r, tuple)]
     refused = [r for r in results if isinstance(r, BaseException)]
     assert len(filed) == 1
     assert len(refused) == 1
     assert isinstance(refused[0], AlreadyOpen)
     assert refused[0].number == filed[0][0].number
-    assert table(db_path, "SELECT count(*) FROM refund_requests") == [(1,)]
+    assert raw_db.rows("SELECT count(*) FROM refund_requests") == [(1,)]
 
 
 async def test_two_concurrent_filings_on_one_connection_give_one_request(
-    desk: Helpdesk, db_path: Path
+    desk: Helpdesk, raw_db: RawDatabase
 ) -> None:
     results = await asyncio.gather(file(desk), file(desk), return_exceptions=True)
     assert sorted(type(r).__name__ for r in results) == ["AlreadyOpen", "tuple"]
-    assert table(db_path, "SELECT count(*) FROM refund_requests") == [(1,)]
+    assert raw_db.rows("SELECT count(*) FROM refund_requests") == [(1,)]
 
 
 async def test_a_replayed_submission_returns_the_same_request_and_files_nothing_new(
-    desk: Helpdesk, db_path: Path
+    desk: Helpdesk, raw_db: RawDatabase
 ) -> None:
     first, created_first = await file(desk, submission_key="chat-1:confirm:7")
     again, created_again = await file(desk, submission_key="chat-1:confirm:7")
     assert (created_first, created_again) == (True, False)
     assert again == first
-    assert table(db_path, "SELECT count(*) FROM refund_requests") == [(1,)]
-    assert table(db_path, "SELECT count(*) FROM request_events") == [(1,)]
+    assert raw_db.rows("SELECT count(*) FROM refund_requests") == [(1,)]
+    assert raw_db.rows("SELECT count(*) FROM request_events") == [(1,)]
 
 
 async def test_concurrent_replays_of_one_submission_file_once(
-    desk: Helpdesk, db_path: Path
+    desk: Helpdesk, open_db: OpenDb
 ) -> None:
-    other = await Database.open(db_path)
-    try:
-        results = await asyncio.gather(
-            file(desk, submission_key="k1"), file(helpdesk_at(other, DAY_3), submission_key="k1")
-        )
-    finally:
-        await other.close()
+    other = await open_db()
+    results = await asyncio.gather(
+        file(desk, submission_key="k1"), file(helpdesk_at(other, DAY_3), submission_key="k1")
+    )
     assert sorted(created for _, created in results) == [False, True]
     assert results[0][0].number == results[1][0].number
 
@@ -167,11 +155,11 @@ async def test_an_open_request_is_shown_in_the_customers_overview(desk: Helpdesk
 
 
 async def test_a_blank_message_is_refused_and_nothing_is_filed(
-    desk: Helpdesk, db_path: Path
+    desk: Helpdesk, raw_db: RawDatabase
 ) -> None:
     with pytest.raises(InvalidInput):
         await file(desk, message="  \n ")
-    assert table(db_path, "SELECT count(*) FROM refund_requests") == [(0,)]
+    assert raw_db.rows("SELECT count(*) FROM refund_requests") == [(0,)]
 
 
 async def test_the_message_is_stored_without_surrounding_whitespace(desk: Helpdesk) -> None:
@@ -208,10 +196,10 @@ async def test_filing_for_a_service_that_sent_sms_is_refused(desk: Helpdesk) -> 
     assert info.value.reasons == (SmsUsed(3),)
 
 
-async def test_another_customers_service_is_not_found(desk: Helpdesk, db_path: Path) -> None:
+async def test_another_customers_service_is_not_found(desk: Helpdesk, raw_db: RawDatabase) -> None:
     with pytest.raises(NotFound):
         await file(desk, "SMS-2001", customer_id="hong01")
-    assert table(db_path, "SELECT count(*) FROM refund_requests") == [(0,)]
+    assert raw_db.rows("SELECT count(*) FROM refund_requests") == [(0,)]
 
 
 @pytest.mark.parametrize(
@@ -269,10 +257,10 @@ async def test_spaces_in_the_holder_name_do_not_matter(desk: Helpdesk) -> None:
     assert request.account.holder == "홍 길동"
 
 
-async def test_another_persons_account_is_refused(desk: Helpdesk, db_path: Path) -> None:
+async def test_another_persons_account_is_refused(desk: Helpdesk, raw_db: RawDatabase) -> None:
     with pytest.raises(InvalidAccount, match="subscriber"):
         await file(desk, "SMS-1002", account=hong_account(holder="김철수"))
-    assert table(db_path, "SELECT count(*) FROM refund_requests") == [(0,)]
+    assert raw_db.rows("SELECT count(*) FROM refund_requests") == [(0,)]
 
 
 async def test_a_bank_transfer_refund_without_an_account_is_refused(desk: Helpdesk) -> None:
@@ -478,32 +466,32 @@ async def test_an_import_reports_what_it_added_changed_and_left_alone(
     assert (await helpdesk.customers.get("kim02")).name == "김철수B"
 
 
-def snapshot(path: Path) -> list[list[tuple[Any, ...]]]:
+def snapshot(raw_db: RawDatabase) -> list[list[tuple[Any, ...]]]:
     """Every customer and service row, to compare before and after."""
     return [
-        table(path, "SELECT * FROM customers ORDER BY id"),
-        table(path, "SELECT * FROM services ORDER BY id"),
+        raw_db.rows("SELECT * FROM customers ORDER BY id"),
+        raw_db.rows("SELECT * FROM services ORDER BY id"),
     ]
 
 
 async def test_an_import_with_one_bad_record_changes_nothing(
-    desk: Helpdesk, db_path: Path, demo_records: dict[str, Any]
+    desk: Helpdesk, raw_db: RawDatabase, demo_records: dict[str, Any]
 ) -> None:
-    before = snapshot(db_path)
+    before = snapshot(raw_db)
     demo_records["customers"][0]["name"] = "홍길동(변경)"
     demo_records["customers"].append({"id": "lee03", "name": "이영희", "services": []})
     demo_records["customers"][1]["services"][0]["sms_charge"] = -100
     with pytest.raises(ImportRejected):
         await desk.customers.import_file(json.dumps(demo_records).encode())
-    assert snapshot(db_path) == before
+    assert snapshot(raw_db) == before
 
 
 async def test_an_import_that_fails_half_way_through_writing_changes_nothing(
-    desk: Helpdesk, db_path: Path, demo_records: dict[str, Any]
+    desk: Helpdesk, raw_db: RawDatabase, demo_records: dict[str, Any]
 ) -> None:
     # The file itself is valid, but its second customer claims hong01's service; the first
     # customer's rename has already been written in the transaction when that is discovered.
-    before = snapshot(db_path)
+    before = snapshot(raw_db)
     demo_records["customers"][0]["name"] = "홍길동(변경)"
     demo_records["customers"][1]["services"][0]["id"] = "SMS-9000"
     demo_records["customers"].append(
@@ -515,7 +503,7 @@ async def test_an_import_that_fails_half_way_through_writing_changes_nothing(
     )
     with pytest.raises(ImportRejected, match="SMS-1001"):
         await desk.customers.import_file(json.dumps(demo_records).encode())
-    assert snapshot(db_path) == before
+    assert snapshot(raw_db) == before
 
 
 async def test_reimporting_after_a_refund_does_not_bring_the_service_back(
@@ -594,10 +582,12 @@ async def test_a_third_code_for_another_customer_relinks_the_chat(
     assert customer.id == "kim02"
 
 
-async def test_a_code_for_an_unknown_customer_is_not_issued(desk: Helpdesk, db_path: Path) -> None:
+async def test_a_code_for_an_unknown_customer_is_not_issued(
+    desk: Helpdesk, raw_db: RawDatabase
+) -> None:
     with pytest.raises(NotFound):
         await desk.linking.issue_code("nobody")
-    assert table(db_path, "SELECT count(*) FROM link_codes") == [(0,)]
+    assert raw_db.rows("SELECT count(*) FROM link_codes") == [(0,)]
 
 
 async def test_unlinking_removes_the_link_once(desk: Helpdesk) -> None:

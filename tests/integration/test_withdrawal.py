@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-import sqlite3
 from datetime import UTC, datetime
-from pathlib import Path
 
 import pytest
 
@@ -13,6 +11,9 @@ from core.errors import IllegalTransition, NotFound
 from core.models import Reason, RequestStatus
 from core.storage import Database
 from core.usecases import Filing, Helpdesk
+from tests.support.databases import RawDatabase
+
+pytestmark = pytest.mark.both_backends
 
 DAY_3 = datetime(2026, 11, 22, 3, 0, tzinfo=UTC)  # 12:00 KST on day 3 of the demo services
 
@@ -64,15 +65,14 @@ async def test_a_withdrawn_request_never_reaches_the_review_queue(desk):
     assert [r.status for r in await desk.requests.list()] == [RequestStatus.WITHDRAWN]
 
 
-async def test_the_service_can_be_filed_again_after_a_withdrawal(desk, db_path: Path):
+async def test_the_service_can_be_filed_again_after_a_withdrawal(desk, raw_db: RawDatabase):
     first = await file(desk)
     await withdraw(desk, first)
     overview = {v.service.id: v for v in await desk.customers.services_overview("hong01")}
     assert overview["SMS-1001"].eligibility.eligible
     second = await file(desk, key="chat-1:flow-2")
     assert second != first
-    with sqlite3.connect(db_path) as conn:
-        rows = conn.execute("SELECT status FROM refund_requests ORDER BY number").fetchall()
+    rows = raw_db.rows("SELECT status FROM refund_requests ORDER BY number")
     assert rows == [("withdrawn",), ("submitted",)]
 
 

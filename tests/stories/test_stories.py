@@ -1,5 +1,5 @@
 """Conversations as data: every `*.toml` file beside this module is one story, run turn by turn
-against the real engine, matcher and a real SQLite file.
+against the real engine, matcher and a real database (a SQLite file, then PostgreSQL).
 
 A story file:
 
@@ -41,6 +41,9 @@ from bot.app import assemble
 from bot.dialogue import Button, Engine, Event, Opened, Press, Reply, TextInput, Upload
 from core.storage import Database
 from core.usecases import Helpdesk
+from tests.conftest import OpenDb
+
+pytestmark = pytest.mark.both_backends
 
 HERE = Path(__file__).parent
 STORIES = sorted(HERE.glob("*.toml"))
@@ -70,12 +73,11 @@ def _find(buttons: list[Button], label: str, where: str) -> Button:
 
 
 @pytest.mark.parametrize("path", STORIES, ids=[p.stem for p in STORIES])
-async def test_story(path: Path, tmp_path: Path) -> None:
+async def test_story(path: Path, open_db: OpenDb) -> None:
     """Run one conversation story and check every reply and the database afterwards."""
     story: dict[str, Any] = tomllib.loads(path.read_text(encoding="utf-8"))  # noqa: ASYNC240
     clock = Clock(START)
-    db_path = tmp_path / "story.db"
-    db = await Database.open(db_path)
+    db = await open_db()
     helpdesk = Helpdesk(db, clock)
     await helpdesk.customers.import_file((HERE / "customers.json").read_bytes())
     for chat, customer_id in story.get("link", {}).items():
@@ -90,7 +92,7 @@ async def test_story(path: Path, tmp_path: Path) -> None:
             where = f"{path.name} turn {number}"
             if turn.get("restart"):
                 await db.close()
-                db = await Database.open(db_path)
+                db = await open_db()
                 engine = _engine(db, clock)
             if "advance_minutes" in turn:
                 clock.now += timedelta(minutes=turn["advance_minutes"])
