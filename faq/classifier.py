@@ -1,0 +1,209 @@
+"""A second matching signal: a linear model over character, word and jamo n-grams.
+
+The rule matcher (faq/matcher.py) reads *evidence* that the knowledge base lists; it is precise
+on the phrasings it was written for and blind to the others. This model reads the whole message
+as a bag of n-grams and was trained (offline, ``helpdesk faq train``) on messages by writers who
+never saw the knowledge base, plus the knowledge base's own phrasings. Eleven classes: the six
+FAQ intents, the four conversation acts and ``none`` (greetings, other topics, near-misses).
+
+The shipped weights (faq/data/classifier.json) are plain data: inference is pure Python (a dict
+lookup per feature and a softmax), so the bot needs no machine-learning library at run time.
+The file records a hash of everything it was trained from (see ``inputs_digest``); a test
+checks that it matches the training data, so neither is edited without the other.
+
+The date reader's verdict (faq/dates.py) enters as a feature (``§over``, ``§within``, ...): the
+model learns what a service's stated age means, but the age itself is always read against today.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import re
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from functools import lru_cache
+from importlib import resources
+from pathlib import Path
+
+from faq.dates import Elapsed
+from faq.normalize import to_jamo
+
+__all__ = [
+    "CLASSES",
+    "FEATURE_VERSION",
+    "Classifier",
+    "Prediction",
+    "features",
+    "load_classifier",
+]
+
+# Bump when features() changes: the shipped weights then no longer fit and must be retrained.
+FEATURE_VERSION = 2
+
+CLASSES: tuple[str, ...] = (
+    "how_to_cancel",
+    "not_in_list",
+    "sms_charge_refund",
+    "mycash_refund",
+    "bank_transfer_refund",
+    "past_deadline",
+    "withdraw_request",
+    "request_status",
+    "human_agent",
+    "complaint",
+    "none",
+)
+
+_DIGITS = re.compile(r"\d+")
+_HANGUL_SYLLABLE = re.compile(r"[\uac00-\ud7a3]")
+
+
+def _char_ngrams(text: str, low: int, high: int) -> Iterable[str]:
+    """Character n-grams of a string, both ends marked."""
+    s = f"<{text}>"
+    for n in range(low, high + 1):
+        for i in range(len(s) - n + 1):
+            yield s[i : i + n]
+
+
+def features(normalized: str, elapsed: Elapsed | None = None) -> list[str]:
+    """The features of one normalised message (as produced by the matcher's Normalizer).
+
+    - character 1-4-grams of the text with spaces removed (customers space at random);
+    - the words of the spaced text;
+    - jamo 3-grams (a one-jamo typo keeps most of them);
+    - the date reader's verdict on the service's age, and whether a time belongs to a request.
+    """
+    # Numbers become "0": the model must not learn that "11월 20일" was late on the day the
+    # corpus was written; whether a date or duration is past the deadline is the date reader's
+    # verdict, given as a feature below.
+    text = _DIGITS.sub("0", normalized[:300])
+    comp = text.replace(" ", "")
+    out: list[str] = [f"c:{g}" for g in _char_ngrams(comp, 1, 4)]
+    out += [f"w:{w}" for w in text.split()]
+    jamo = to_jamo(comp)
+    out += [f"j:{jamo[i : i + 3]}" for i in range(len(jamo) - 2)]
+    if elapsed is not None:
+        if elapsed.verdict is not None:
+            out.append(f"§{elapsed.verdict}")
+        if elapsed.about_request:
+            out.append("§request-time")
+    if not out:
+        out.append("§empty")
+    return out
+
+
+@dataclass(frozen=True, slots=True)
+class Prediction:
+    """Class probabilities for one message, best first."""
+
+    probs: Mapping[str, float]
+
+    @property
+    def ranked(self) -> list[tuple[str, float]]:
+        """(class, probability), most probable first."""
+        return sorted(self.probs.items(), key=lambda kv: kv[1], reverse=True)
+
+    @property
+    def top(self) -> tuple[str, float]:
+        """The most probable class and its probability."""
+        return self.ranked[0]
+
+
+class Classifier:
+    """Multinomial logistic regression over sparse binary features (pure Python)."""
+
+    def __init__(
+        self,
+        classes: Sequence[str],
+        bias: Sequence[float],
+        weights: Mapping[str, Sequence[float]],
+        meta: Mapping[str, object] | None = None,
+    ) -> None:
+        self.classes = tuple(classes)
+        self.bias = tuple(float(b) for b in bias)
+        # One dict per class: feature -> weight (absent = 0), so a class score is one C-level
+        # sum(map(dict.get, ...)) over the message's features.
+        if isinstance(weights, _Columns):
+            self._per_class = tuple(weights.column(k) for k in range(len(self.classes)))
+        else:
+            self._per_class = tuple(
+                {f: w[k] for f, w in weights.items() if w[k]} for k in range(len(self.classes))
+            )
+        self.meta = dict(meta or {})
+
+    def scores(self, feats: Iterable[str]) -> list[float]:
+        """Raw class scores (logits) for a list of features (duplicates count once)."""
+        unique = set(feats)
+        return [
+            b + math.fsum(w for w in map(d.get, unique) if w is not None)
+            for b, d in zip(self.bias, self._per_class, strict=True)
+        ]
+
+    def predict(self, feats: Iterable[str]) -> Prediction:
+        """Class probabilities (softmax of the scores)."""
+        logits = self.scores(feats)
+        top = max(logits)
+        exps = [math.exp(s - top) for s in logits]
+        total = sum(exps)
+        return Prediction({c: e / total for c, e in zip(self.classes, exps, strict=True)})
+
+    @classmethod
+    def from_json(cls, data: Mapping[str, object]) -> Classifier:
+        """Build from the shipped JSON (written by faq/train.py)."""
+        classes, bias = data["classes"], data["bias"]
+        vocab, rows = data["features"], data["weights"]
+        if not (
+            isinstance(classes, list)
+            and isinstance(bias, list)
+            and isinstance(vocab, list)
+            and isinstance(rows, list)
+            and len(vocab) == len(rows)
+            and len(bias) == len(classes)
+        ):
+            raise ValueError("classifier.json: malformed (classes, bias, features, weights)")
+        meta = {k: v for k, v in data.items() if k not in {"bias", "features", "weights"}}
+        return cls(classes, bias, _Columns(vocab, rows), meta)
+
+
+class _Columns(Mapping[str, Sequence[float]]):
+    """The JSON's feature rows, read column by column without building a row dict."""
+
+    def __init__(self, vocab: list[str], rows: list[list[float]]) -> None:
+        self.vocab, self.rows = vocab, rows
+
+    def __getitem__(self, key: str) -> Sequence[float]:
+        return self.rows[self.vocab.index(key)]
+
+    def __iter__(self):  # type: ignore[no-untyped-def]
+        return iter(self.vocab)
+
+    def __len__(self) -> int:
+        return len(self.vocab)
+
+    def column(self, k: int) -> dict[str, float]:
+        return {f: row[k] for f, row in zip(self.vocab, self.rows, strict=True) if row[k]}
+
+
+def default_model_path() -> Path:
+    """Location of the shipped weights."""
+    return Path(str(resources.files("faq").joinpath("data/classifier.json")))
+
+
+def load_classifier(path: str | Path | None = None) -> Classifier | None:
+    """Load the shipped (or given) weights; None when the file does not exist."""
+    if path is None:
+        return _load_default()
+    return _load(Path(path))
+
+
+@lru_cache(maxsize=1)
+def _load_default() -> Classifier | None:
+    return _load(default_model_path())
+
+
+def _load(path: Path) -> Classifier | None:
+    if not path.exists():
+        return None
+    return Classifier.from_json(json.loads(path.read_text(encoding="utf-8")))
