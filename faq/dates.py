@@ -23,7 +23,7 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 from typing import Literal
 
-__all__ = ["Elapsed", "Mention", "Verdict", "read_elapsed"]
+__all__ = ["Elapsed", "Mention", "Verdict", "names_a_date", "read_elapsed"]
 
 Verdict = Literal["over", "within", "borderline"]
 Kind = Literal["statement", "belief", "conditional"]
@@ -383,3 +383,16 @@ def _mentions(text: str, today: date | None) -> list[Mention]:
                 Mention(comp[start:end], "statement", first_day, last_day, event == "request")
             )
     return mentions
+
+
+_DAY_PRECISE = (_ISO, _MONTH_DAY, _SLASH_DATE, _MONTH_PART, _DAY_OF_MONTH, _WEEKDAY)
+
+
+def names_a_date(text: str) -> bool:
+    """Does *text* name a calendar date or weekday ("25일에", "11월 초", "지난주 목요일")?
+
+    Without today's date such a mention cannot be judged against the deadline. ("지난달",
+    "작년" and durations can: they are read without a calendar.)
+    """
+    comp = _compact(text)
+    return any(pattern.search(comp) for pattern in _DAY_PRECISE)

@@ -19,6 +19,14 @@ one jamo typo changes a whole syllable), so the decision rests on *evidence* ins
 
 Conversation acts (status of a filed request, withdrawing it, asking for a person, anger) are
 recognised beside the FAQ decision and reported in ``MatchResult.act``.
+
+A second signal, a linear model over character/word/jamo n-grams (faq/classifier.py, trained
+offline on messages the rules were not written from), then checks the rules' decision
+(``_combine``): an answer both agree on stands; when they disagree the model overrides only when
+very confident and otherwise the customer is asked to choose (clarify) or gets the fallback; a
+rules fallback is answered only when the model is nearly certain and no veto word was seen.
+The date reader keeps the last word on how_to_cancel vs past_deadline, and the model may
+recognise a conversation act the act patterns missed.
 """
 
 from __future__ import annotations
@@ -32,8 +40,9 @@ from typing import Literal
 from rapidfuzz import fuzz, process
 from rapidfuzz.distance import Levenshtein
 
-from faq.dates import Elapsed, read_elapsed
-from faq.kb import PATTERN_GAP, Intent, KnowledgeBase, pattern_parts
+from faq.classifier import Classifier, Prediction, features, load_classifier
+from faq.dates import Elapsed, names_a_date, read_elapsed
+from faq.kb import ACT_IDS, INTENT_IDS, PATTERN_GAP, Intent, KnowledgeBase, pattern_parts
 from faq.normalize import Normalizer, compact, initials, to_jamo
 
 __all__ = ["Decision", "MatchResult", "Matcher"]
@@ -67,6 +76,18 @@ _FOLLOW_UP_CHARS = 16
 _BARE_EXTRA_CHARS = 3
 # Acts about a request already filed: their cancel words are not a how-to-cancel question.
 _REQUEST_ACTS = frozenset({"request_status", "withdraw_request"})
+# The second signal (faq/classifier.py). Thresholds on its probability were chosen on the
+# training corpus' out-of-fold predictions and checked on the development sets (README):
+# it names an act the act patterns missed at _MODEL_ACT; it overrides an answer of the rules at
+# _MODEL_OVERRIDE (else a disagreement clarifies, or falls back when the model says "none" and
+# gives the rules' intent less than _MODEL_KEEP); it picks one of the rules' clarify candidates
+# at _MODEL_PICK; it answers a rules fallback (not vetoed) at _MODEL_ALONE.
+_MODEL_ACT = 0.6
+_MODEL_OVERRIDE = 0.8
+_MODEL_KEEP = 0.5
+_MODEL_PICK = 0.8
+_MODEL_ALONE = 0.95
+_NONE = "none"
 # Sentence ends, for telling the context of a long message from its question.
 _SENTENCE_END = re.compile(r"(?<=[.!?。？！\n])\s*|\n+")
 # Where a message holding two questions is cut: after a question mark, or at "그리고".
@@ -315,13 +336,24 @@ class _Question:
     comp: str
     probe: _Probe
     elapsed: Elapsed
+    today: date | None = None
 
 
 class Matcher:
     """Matches customer questions against the knowledge base; build once, reuse (thread-safe)."""
 
-    def __init__(self, kb: KnowledgeBase, normalizer: Normalizer | None = None) -> None:
+    def __init__(
+        self,
+        kb: KnowledgeBase,
+        normalizer: Normalizer | None = None,
+        classifier: Classifier | bool | None = True,
+    ) -> None:
+        """*classifier*: True loads the shipped model (faq/data/classifier.json), False or None
+        matches on the rules alone, or pass a Classifier."""
         self.kb = kb
+        if classifier is True:
+            classifier = load_classifier()
+        self._model: Classifier | None = classifier or None
         self._normalizer = normalizer or Normalizer(kb.synonyms, kb.chosung)
         norm = self._normalizer
         self._topic = _prepare(norm, kb.matching.topic)
@@ -451,7 +483,7 @@ class Matcher:
         jamo = to_jamo(comp)[:_MAX_JAMO]
         probe = self._probe(jamo)
         elapsed = read_elapsed(text_cut, today, self._limit, normalized=normalized)
-        q = _Question(text_cut, normalized, comp, probe, elapsed)
+        q = _Question(text_cut, normalized, comp, probe, elapsed, today)
         if previous is not None and previous not in self.kb.ids:
             previous = None
 
@@ -467,39 +499,70 @@ class Matcher:
                 for s in scored
             ]
         scored.sort(key=lambda s: (s.combined, s.similarity), reverse=True)
-        top_score = scored[0].confidence
+        vetoed = self._vetoed(q)
+        decision, candidates, score = self._rules(
+            q, scored, act, vetoed, follow_up, context_only, previous
+        )
+        if self._model is not None and not follow_up and not context_only:
+            if not self._rules_settle(decision, q, scored):
+                prediction = _without(self._predict(q), self._acts_ruled_out(comp))
+                decision, candidates, score, act = _combine(
+                    decision, candidates, score, act, prediction, vetoed
+                )
+        return self._result(text, normalized, decision, candidates, score, act)
 
-        if self._vetoed(q):
-            return self._result(text, normalized, "fallback", (), top_score, act)
+    def _rules(
+        self,
+        q: _Question,
+        scored: list[_Scored],
+        act: str | None,
+        vetoed: bool,
+        follow_up: bool,
+        context_only: bool,
+        previous: str | None,
+    ) -> tuple[Decision, tuple[str, ...], float]:
+        """The rules' decision: (decision, candidates, score)."""
+        top_score = scored[0].confidence
+        if vetoed:
+            return "fallback", (), top_score
         gate = (
             follow_up
             or (context_only and previous is not None)
-            or self._first_hit(self._topic, probe) is not None
+            or self._first_hit(self._topic, q.probe) is not None
             or any(s.opens_gate for s in scored)
-            or self._is_bare_topic(comp, scored)
+            or self._is_bare_topic(q.comp, scored)
         )
         if not gate:
-            return self._result(text, normalized, "fallback", (), top_score, act)
-
-        if comp in self._ambiguous and act is None:
-            ids = tuple(s.intent_id for s in scored[:_MAX_CANDIDATES])
-            return self._result(text, normalized, "clarify", ids, top_score, act)
-
+            return "fallback", (), top_score
+        if q.comp in self._ambiguous and act is None:
+            return "clarify", tuple(s.intent_id for s in scored[:_MAX_CANDIDATES]), top_score
         ranked = [s for s in scored if s.evidence > 0]
         if not ranked:
-            return self._result(text, normalized, "fallback", (), top_score, act)
+            return "fallback", (), top_score
         best = ranked[0]
         runner_up = ranked[1].combined if len(ranked) > 1 else 0.0
         if best.combined - runner_up >= _ANSWER_MARGIN:
-            return self._result(
-                text, normalized, "answer", (best.intent_id,), best.confidence, act
-            )
+            return "answer", (best.intent_id,), best.confidence
         close = [s.intent_id for s in ranked if s.combined >= best.combined - _CLARIFY_WINDOW]
         if len(close) < 2:
             close = [s.intent_id for s in scored[:2]]
-        return self._result(
-            text, normalized, "clarify", tuple(close[:_MAX_CANDIDATES]), best.confidence, act
-        )
+        return "clarify", tuple(close[:_MAX_CANDIDATES]), best.confidence
+
+    def _rules_settle(self, decision: Decision, q: _Question, scored: list[_Scored]) -> bool:
+        """Decisions the model does not second-guess: a question too vague to answer, a bare
+        topic word ("마이캐시요"), and a choice the service's stated age leaves open."""
+        if decision == "clarify":
+            return q.comp in self._ambiguous or q.elapsed.verdict in ("over", "borderline")
+        return decision == "answer" and self._is_bare_topic(q.comp, scored)
+
+    def _predict(self, q: _Question) -> Prediction:
+        """The model's class probabilities, with the service's age settling 1 vs 6."""
+        assert self._model is not None
+        prediction = self._model.predict(features(q.normalized, q.elapsed))
+        verdict = q.elapsed.verdict
+        if verdict is None and q.today is None and names_a_date(q.text):
+            verdict = "borderline"  # a date, and no today to read it against: cannot tell
+        return _dated(prediction, verdict)
 
     def _score(self, index: _IntentIndex, q: _Question) -> _Scored:
         """Evidence (pattern / keyword / hint / elapsed time) and phrasing similarity."""
@@ -565,6 +628,10 @@ class Matcher:
                 return act.id
         return None
 
+    def _acts_ruled_out(self, comp: str) -> set[str]:
+        """Acts whose exclude patterns are present ("고객센터에 전화 안 하고 …")."""
+        return {a.id for a in self._acts if _first_pattern(a.exclude, comp) is not None}
+
     def _mask_neutral(self, comp: str) -> str:
         """Hide statements that look like evidence but are not ("한 통도 안 보냈어요")."""
         for pattern in self._neutral:
@@ -591,8 +658,14 @@ class Matcher:
         probe = self._probe(jamo)
         elapsed = read_elapsed(text, today, self._limit, normalized=normalized)
         q = _Question(text, normalized, comp, probe, elapsed)
+        model = (
+            {c: round(p, 3) for c, p in self._predict(q).ranked[:3]}
+            if self._model is not None
+            else None
+        )
         return {
             "result": self.match(text, today=today, previous=previous),
+            "model": model,
             "elapsed": elapsed.verdict,
             "topic": self._first_hit(self._topic, probe),
             "veto": self._first_hit(self._veto, probe),
@@ -681,3 +754,77 @@ class Matcher:
             score=round(max(0.0, min(100.0, score)), 1),
             act=act,
         )
+
+
+_CANCEL, _LATE = "how_to_cancel", "past_deadline"
+
+
+def _dated(prediction: Prediction, verdict: str | None) -> Prediction:
+    """Move the model's how-to-cancel / past-deadline mass where the date reader says it goes.
+
+    The model learns words ("11월", "지난주"), not today's date: whether a stated age is past
+    the 7 days is the date reader's call, as it is for the rules.
+    """
+    probs = dict(prediction.probs)
+    if verdict == "borderline":
+        # "일주일 됐는데": day 7 or 8, the date cannot tell; neither may win on words alone.
+        half = (probs.get(_CANCEL, 0.0) + probs.get(_LATE, 0.0)) / 2
+        probs[_CANCEL] = probs[_LATE] = half
+    elif verdict == "within":
+        probs[_CANCEL] = probs.get(_CANCEL, 0.0) + probs.pop(_LATE, 0.0)
+        probs[_LATE] = 0.0
+    elif verdict == "over":
+        probs[_LATE] = probs.get(_LATE, 0.0) + probs.pop(_CANCEL, 0.0)
+        probs[_CANCEL] = 0.0
+    return Prediction(probs)
+
+
+def _without(prediction: Prediction, classes: set[str]) -> Prediction:
+    """The prediction with some classes ruled out (their mass shared out by renormalising)."""
+    if not classes:
+        return prediction
+    kept = {c: p for c, p in prediction.probs.items() if c not in classes}
+    total = sum(kept.values()) or 1.0
+    return Prediction({c: p / total for c, p in kept.items()})
+
+
+def _combine(
+    decision: Decision,
+    candidates: tuple[str, ...],
+    score: float,
+    act: str | None,
+    prediction: Prediction,
+    vetoed: bool,
+) -> tuple[Decision, tuple[str, ...], float, str | None]:
+    """The rules' decision checked by the model (see the module docstring and _MODEL_*)."""
+    ranked = prediction.ranked
+    top, p_top = ranked[0]
+    intents = [(c, p) for c, p in ranked if c in INTENT_IDS]
+    if act is None and top in ACT_IDS and p_top >= _MODEL_ACT:
+        act = top
+    confident = round(100.0 * p_top, 1)
+    if decision == "answer":
+        rule = candidates[0]
+        if top == rule or (top in ACT_IDS and rule != _CANCEL):
+            # Agreed; or an act beside a concrete question (MyCash timing in a status message).
+            pass
+        elif p_top >= _MODEL_OVERRIDE:
+            if top in INTENT_IDS:
+                decision, candidates, score = "answer", (top,), confident
+            else:
+                decision, candidates = "fallback", ()
+        elif top in INTENT_IDS:
+            decision, candidates = "clarify", (top, rule)
+        elif prediction.probs.get(rule, 0.0) < _MODEL_KEEP:
+            decision, candidates = "fallback", ()
+    elif decision == "clarify":
+        if top in INTENT_IDS and p_top >= _MODEL_PICK:
+            decision, candidates, score = "answer", (top,), confident
+    elif not vetoed and top in INTENT_IDS and p_top >= _MODEL_ALONE:
+        decision, candidates, score = "answer", (top,), confident
+    if decision == "clarify" and len(candidates) < 2 and len(intents) > 1:
+        candidates = tuple(dict.fromkeys((*candidates, intents[0][0], intents[1][0])))[:2]
+    if act in _REQUEST_ACTS and decision == "answer" and candidates[0] == _CANCEL:
+        # A filed request's cancel words are not a how-to-cancel question.
+        decision, candidates = "fallback", ()
+    return decision, candidates, score, act
