@@ -30,7 +30,7 @@ from faq.evaluate import read_labelled_tsv, read_today
 from faq.kb import KnowledgeBase, load_knowledge_base
 from faq.normalize import Normalizer
 
-__all__ = ["SETTINGS", "inputs_digest", "main", "train", "training_rows"]
+__all__ = ["SETTINGS", "fit", "inputs_digest", "main", "train", "training_rows"]
 
 TRAINING_DIR = Path(__file__).resolve().parent / "data" / "training"
 # The corpus was written against this date ("지난주 화요일(24일)에" is 2026-11-24), like the
@@ -66,15 +66,19 @@ def training_rows(
 
 
 def inputs_digest(kb: KnowledgeBase | None = None, directory: Path = TRAINING_DIR) -> str:
-    """SHA-256 of everything the weights are trained from."""
+    """SHA-256 of what the weights are trained from: each message's label and its features.
+
+    Hashing the features (not only the texts) makes the digest change with the normaliser,
+    the date reader or the feature code too, whichever of them changes.
+    """
     kb = kb or load_knowledge_base()
+    normalizer = Normalizer(kb.synonyms, kb.chosung)
     h = hashlib.sha256()
     h.update(f"features v{FEATURE_VERSION}\n".encode())
     h.update(json.dumps(SETTINGS, sort_keys=True).encode())
-    h.update(json.dumps(sorted(kb.synonyms.items()), ensure_ascii=False).encode())
-    h.update(json.dumps(sorted(kb.chosung.items()), ensure_ascii=False).encode())
     for text, label, today in training_rows(kb, directory):
-        h.update(f"{text}\t{label}\t{today}\n".encode())
+        feats = " ".join(sorted(set(featurize(text, today, normalizer))))
+        h.update(f"{label}\t{feats}\n".encode())
     return h.hexdigest()
 
 
@@ -88,7 +92,17 @@ def featurize(
 
 
 def train(kb: KnowledgeBase | None = None, directory: Path = TRAINING_DIR) -> dict[str, object]:
-    """Fit the model and return the JSON document to ship."""
+    """Fit the model on the training data and return the JSON document to ship."""
+    kb = kb or load_knowledge_base()
+    document = fit(training_rows(kb, directory), kb)
+    document["inputs_digest"] = inputs_digest(kb, directory)
+    return document
+
+
+def fit(
+    rows: Sequence[tuple[str, str, date | None]], kb: KnowledgeBase | None = None
+) -> dict[str, object]:
+    """Fit the model on (text, label, today) rows (also used for cross-validation)."""
     try:
         from sklearn.feature_extraction import DictVectorizer
         from sklearn.linear_model import LogisticRegression
@@ -100,22 +114,21 @@ def train(kb: KnowledgeBase | None = None, directory: Path = TRAINING_DIR) -> di
 
     kb = kb or load_knowledge_base()
     normalizer = Normalizer(kb.synonyms, kb.chosung)
-    rows = training_rows(kb, directory)
     x = [dict.fromkeys(featurize(t, today, normalizer), 1) for t, _, today in rows]
     y = [label for _, label, _ in rows]
 
-    def fit(rows: list[dict[str, int]]) -> tuple[DictVectorizer, LogisticRegression]:
+    def fit_once(rows: list[dict[str, int]]) -> tuple[DictVectorizer, LogisticRegression]:
         vectorizer = DictVectorizer()
         matrix = vectorizer.fit_transform(rows)
         model = LogisticRegression(C=float(SETTINGS["C"]), max_iter=int(SETTINGS["max_iter"]))
         return vectorizer, model.fit(matrix, y)
 
-    vectorizer, model = fit(x)
+    vectorizer, model = fit_once(x)
     names = vectorizer.get_feature_names_out()
     largest = abs(model.coef_).max(axis=0)
     select = float(SETTINGS["select"])  # type: ignore[arg-type]
     strong = {str(n) for n, w in zip(names, largest, strict=True) if w >= select}
-    vectorizer, model = fit([{f: 1 for f in row if f in strong} for row in x])
+    vectorizer, model = fit_once([{f: 1 for f in row if f in strong} for row in x])
     order = [list(model.classes_).index(c) for c in CLASSES]
     digits = int(SETTINGS["round"])  # type: ignore[call-overload]
     floor = float(SETTINGS["floor"])  # type: ignore[arg-type]
@@ -133,7 +146,6 @@ def train(kb: KnowledgeBase | None = None, directory: Path = TRAINING_DIR) -> di
     return {
         "format": 1,
         "feature_version": FEATURE_VERSION,
-        "inputs_digest": inputs_digest(kb, directory),
         "trained_on": len(rows),
         "sklearn": sklearn.__version__,
         "settings": SETTINGS,
