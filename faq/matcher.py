@@ -361,6 +361,8 @@ class Matcher:
         norm = self._normalizer
         self._topic = _prepare(norm, kb.matching.topic)
         self._veto = _prepare(norm, kb.matching.veto)
+        soft = set(kb.matching.soft_veto)
+        self._hard_veto = _prepare(norm, (v for v in kb.matching.veto if v not in soft))
         self._protected = tuple(t.jamo for t in _prepare(norm, kb.matching.protected))
         self._ambiguous = frozenset(compact(norm.normalize(a)) for a in kb.matching.ambiguous)
         self._product = tuple(compact(norm.normalize(p)) for p in kb.matching.product)
@@ -503,6 +505,9 @@ class Matcher:
             ]
         scored.sort(key=lambda s: (s.combined, s.similarity), reverse=True)
         vetoed = self._vetoed(q)
+        # Only context words vetoed it ("API로 테스트 발송 …") and our product is named: the
+        # model may still answer when nearly certain.
+        soft = vetoed and not self._vetoed(q, self._hard_veto) and self._names_product(q)
         decision, candidates, score = self._rules(
             q, scored, act, vetoed, follow_up, context_only, previous
         )
@@ -510,7 +515,7 @@ class Matcher:
             if not self._rules_settle(decision, q, scored):
                 prediction = _without(self._predict(q), self._acts_ruled_out(comp))
                 decision, candidates, score, act = _combine(
-                    decision, candidates, score, act, prediction, vetoed
+                    decision, candidates, score, act, prediction, vetoed and not soft
                 )
         return self._result(text, normalized, decision, candidates, score, act)
 
@@ -678,14 +683,19 @@ class Matcher:
             },
         }
 
-    def _vetoed(self, q: _Question) -> bool:
+    def _names_product(self, q: _Question) -> bool:
+        """The message names our product (알림톡, SMS, 카카오 …)."""
+        return any(p in q.comp for p in self._product)
+
+    def _vetoed(self, q: _Question, veto: _Terms | None = None) -> bool:
         """Another hosting topic is what the customer asks about.
 
         In a long message the veto word may only be background ("쇼핑몰 주문 알림 보내려고 … 알림톡
         신청했는데 … 빼고 싶은데"): it is ignored when its sentence has no cancel/refund word,
         another sentence has one, and the message names our product.
         """
-        if self._first_hit(self._veto, q.probe) is None:
+        veto = self._veto if veto is None else veto
+        if self._first_hit(veto, q.probe) is None:
             return False
         sentences = [s for s in _SENTENCE_END.split(q.text) if s.strip()]
         if len(sentences) < 2 or not any(p in q.comp for p in self._product):
@@ -696,7 +706,7 @@ class Matcher:
             jamo = to_jamo(comp)[:_MAX_JAMO]
             probe = self._probe(jamo)
             has_topic = self._first_hit(self._topic, probe) is not None
-            if has_topic and self._first_hit(self._veto, probe) is not None:
+            if has_topic and self._first_hit(veto, probe) is not None:
                 return True
             topical = topical or has_topic
         return not topical
