@@ -123,23 +123,19 @@ class Classifier:
     ) -> None:
         self.classes = tuple(classes)
         self.bias = tuple(float(b) for b in bias)
-        # One dict per class: feature -> weight (absent = 0), so a class score is one C-level
-        # sum(map(dict.get, ...)) over the message's features.
-        if isinstance(weights, _Columns):
-            self._per_class = tuple(weights.column(k) for k in range(len(self.classes)))
-        else:
-            self._per_class = tuple(
-                {f: w[k] for f, w in weights.items() if w[k]} for k in range(len(self.classes))
-            )
+        # Feature -> its weight for each class, so a message costs one dict lookup per feature
+        # and one C-level sum per class. (The trainer leaves out features no class weighs.)
+        self._rows: Mapping[str, Sequence[float]] = (
+            weights if isinstance(weights, dict) else dict(weights)
+        )
         self.meta = dict(meta or {})
 
     def scores(self, feats: Iterable[str]) -> list[float]:
         """Raw class scores (logits) for a list of features (duplicates count once)."""
-        unique = set(feats)
-        return [
-            b + math.fsum(w for w in map(d.get, unique) if w is not None)
-            for b, d in zip(self.bias, self._per_class, strict=True)
-        ]
+        present = list(filter(None, map(self._rows.get, set(feats))))
+        if not present:
+            return list(self.bias)
+        return [b + sum(col) for b, col in zip(self.bias, zip(*present, strict=True), strict=True)]
 
     def predict(self, feats: Iterable[str]) -> Prediction:
         """Class probabilities (softmax of the scores)."""
@@ -164,26 +160,7 @@ class Classifier:
         ):
             raise ValueError("classifier.json: malformed (classes, bias, features, weights)")
         meta = {k: v for k, v in data.items() if k not in {"bias", "features", "weights"}}
-        return cls(classes, bias, _Columns(vocab, rows), meta)
-
-
-class _Columns(Mapping[str, Sequence[float]]):
-    """The JSON's feature rows, read column by column without building a row dict."""
-
-    def __init__(self, vocab: list[str], rows: list[list[float]]) -> None:
-        self.vocab, self.rows = vocab, rows
-
-    def __getitem__(self, key: str) -> Sequence[float]:
-        return self.rows[self.vocab.index(key)]
-
-    def __iter__(self):  # type: ignore[no-untyped-def]
-        return iter(self.vocab)
-
-    def __len__(self) -> int:
-        return len(self.vocab)
-
-    def column(self, k: int) -> dict[str, float]:
-        return {f: row[k] for f, row in zip(self.vocab, self.rows, strict=True) if row[k]}
+        return cls(classes, bias, dict(zip(vocab, rows, strict=True)), meta)
 
 
 def default_model_path() -> Path:
