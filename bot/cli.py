@@ -539,6 +539,8 @@ def _cmd_faq(args: argparse.Namespace, settings: Settings) -> int:
                     f"    elapsed {why['elapsed']}, topic {why['topic']}, veto {why['veto']}, "
                     f"act {row.act}"
                 )
+                if why.get("model"):
+                    print(f"    model: {why['model']}")
                 scores = why["scores"]
                 assert isinstance(scores, dict)
                 for intent_id, evidence in scores.items():
