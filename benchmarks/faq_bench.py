@@ -41,12 +41,15 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("files", nargs="*", type=Path, default=DEFAULT_SETS)
     parser.add_argument("--repeat", type=int, default=20, help="passes over each file for timing")
+    parser.add_argument(
+        "--rules-only", action="store_true", help="without the model (faq/data/classifier.json)"
+    )
     args = parser.parse_args(argv)
 
     start = time.perf_counter()
     kb = load_knowledge_base(PACKAGED_KB)  # explicit path: not served from the cache
     loaded = time.perf_counter()
-    matcher = Matcher(kb)
+    matcher = Matcher(kb, classifier=not args.rules_only)
     built = time.perf_counter()
     print(
         f"knowledge base load: {(loaded - start) * 1e3:.1f} ms, "

@@ -216,6 +216,14 @@ def build_parser() -> argparse.ArgumentParser:
     feval.add_argument(
         "--explain", action="store_true", help="show the evidence behind each miss"
     )
+    ftrain = fsub.add_parser(
+        "train",
+        parents=[common],
+        help="retrain the matcher's model (faq/data/classifier.json) from faq/data/training/",
+    )
+    ftrain.add_argument(
+        "--check", action="store_true", help="only say whether the shipped model is up to date"
+    )
     fmiss = fsub.add_parser("misses", parents=[common], help="most frequent unanswered questions")
     fmiss.add_argument("--since", help="first day, YYYY-MM-DD (KST; default: 30 days ago)")
     fmiss.add_argument("--limit", type=int, default=20, help="groups to show (default 20)")
@@ -589,6 +597,10 @@ def _cmd_faq(args: argparse.Namespace, settings: Settings) -> int:
 
     if args.action == "misses":
         return _cmd_faq_misses(args, settings)
+    if args.action == "train":
+        from faq.train import run
+
+        return run(check=args.check)
     kb = load_knowledge_base()
     matcher = Matcher(kb)
     if args.action == "match":
@@ -634,6 +646,8 @@ def _cmd_faq(args: argparse.Namespace, settings: Settings) -> int:
                     f"    elapsed {why['elapsed']}, topic {why['topic']}, veto {why['veto']}, "
                     f"act {row.act}"
                 )
+                if why.get("model"):
+                    print(f"    model: {why['model']}")
                 scores = why["scores"]
                 assert isinstance(scores, dict)
                 for intent_id, evidence in scores.items():

@@ -21,9 +21,10 @@ import unicodedata
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import date, timedelta
+from functools import lru_cache
 from typing import Literal
 
-__all__ = ["Elapsed", "Mention", "Verdict", "read_elapsed"]
+__all__ = ["Elapsed", "Mention", "Verdict", "names_a_date", "read_elapsed"]
 
 Verdict = Literal["over", "within", "borderline"]
 Kind = Literal["statement", "belief", "conditional"]
@@ -61,8 +62,8 @@ _TAILS: tuple[tuple[str, re.Pattern[str]], ...] = tuple(
         ("almost", r"(?:다돼가|다되가|되어가|돼가|되가|다되어가)"),
         ("ago", r"전"),
         ("nth", r"째"),
-        ("over", r"(?:지났|지나|지난|넘었|넘어|넘게|넘은|넘긴|넘겼|넘음|넘|초과|경과|이상|하고도"
-                 r"|이후|후|뒤)"),
+        ("over", r"(?:지났|지나|지난|지남|넘었|넘어|넘게|넘은|넘긴|넘겼|넘음|넘|초과|경과|이상"
+                 r"|하고도|이후|후|뒤)"),
         ("been", r"(?:됐|되었|돼|된|되어|됨|되는데|되네|되고)"),
     )
 )
@@ -105,6 +106,30 @@ _RELATIVE_DAY = re.compile(r"엊그저께|엊그제|그저께|그제|어제|어�
 _RELATIVE_DAYS = {"오늘": 0, "어제": 1, "어저께": 1, "그제": 2, "그저께": 2, "엊그제": 2,
                   "엊그저께": 2}
 _WEEKDAY = re.compile(r"(지난주|저번주|이번주|지난|저번)?([월화수목금토일])요일")
+# "11월 둘째 주", "11월 첫 주 금요일": a week of a month, or one day of it.
+_WEEK_OF_MONTH = re.compile(
+    r"(?<![\d/.\-])(\d{1,2})월(첫|둘|셋|넷|다섯|마지막|[1-5])(?:째|번째)?주(?:차)?(?:([월화수목금토일])요일)?"
+)
+_NTH_WEEK = {"첫": 1, "둘": 2, "셋": 3, "넷": 4, "다섯": 5, "1": 1, "2": 2, "3": 3, "4": 4, "5": 5}
+# Days customers date things by. Fixed ones as (month, day); lunar ones from the `holidays`
+# package; 수능 is a Thursday in mid-November (the exact one varies by year).
+_FIXED_DAYS: dict[str, tuple[int, int]] = {
+    "빼빼로데이": (11, 11), "할로윈": (10, 31), "핼러윈": (10, 31), "할로윈데이": (10, 31),
+    "크리스마스이브": (12, 24), "크리스마스": (12, 25), "성탄절": (12, 25), "한글날": (10, 9),
+    "개천절": (10, 3), "광복절": (8, 15), "삼일절": (3, 1), "어린이날": (5, 5), "현충일": (6, 6),
+    "제헌절": (7, 17), "신정": (1, 1), "새해첫날": (1, 1), "발렌타인데이": (2, 14),
+    "화이트데이": (3, 14),
+}
+_LUNAR_DAYS = {"추석": "추석", "한가위": "추석", "설날": "설날", "구정": "설날", "설연휴": "설날"}
+_NAMED_DAY = re.compile(
+    "("
+    + "|".join(
+        sorted([*_FIXED_DAYS, *_LUNAR_DAYS, "블랙프라이데이", "블프", "수능"], key=len,
+               reverse=True)
+    )
+    + r")(?:날|당일|연휴)?"
+    + r"(전|전날|전에|직전|쯤|즈음|무렵|때|에|기간|끝나고|지나고|이후|후|다음날|직후)?"
+)
 _WEEKDAYS = "월화수목금토일"
 
 
@@ -240,6 +265,83 @@ def _past_year(today: date, month: int, day: int = 1) -> int | None:
     return today.year - 1
 
 
+@lru_cache(maxsize=8)
+def _lunar_days(year: int) -> dict[str, tuple[date, ...]]:
+    """추석 and 설날 of one year (the three-day holidays), from the `holidays` package."""
+    import holidays  # a dependency of the bot; imported only when a customer names one
+
+    days: dict[str, list[date]] = {"추석": [], "설날": []}
+    for day, name in holidays.country_holidays("KR", years=year, language="ko").items():
+        for key in days:
+            if key in name:
+                days[key].append(day)
+    return {k: tuple(sorted(v)) for k, v in days.items()}
+
+
+def _named_day(name: str, year: int) -> tuple[date, date] | None:
+    """The first and last date a named day covers in *year*."""
+    if name in _FIXED_DAYS:
+        month, day = _FIXED_DAYS[name]
+        return date(year, month, day), date(year, month, day)
+    if name in _LUNAR_DAYS:
+        days = _lunar_days(year).get(_LUNAR_DAYS[name])
+        return (days[0], days[-1]) if days else None
+    if name == "수능":
+        return date(year, 11, 8), date(year, 11, 20)
+    # 블랙프라이데이: the day after the fourth Thursday of November.
+    first = date(year, 11, 1)
+    thursday = first + timedelta(days=(3 - first.weekday()) % 7 + 21)
+    return thursday + timedelta(days=1), thursday + timedelta(days=1)
+
+
+def _named_days(comp: str, today: date) -> Iterator[tuple[int, int, date, date]]:
+    """Named days ("빼빼로데이 때", "추석 전에") as the latest occurrence not after today."""
+    for m in _NAMED_DAY.finditer(comp):
+        span = None
+        for year in (today.year, today.year - 1):
+            span = _named_day(m.group(1), year)
+            if span is not None and span[0] <= today:
+                break
+            span = None
+        if span is None:
+            continue
+        first, last = span
+        when = m.group(2) or ""
+        if when.startswith(("전", "직전")):
+            first, last = first - timedelta(days=14), first - timedelta(days=1)
+        elif when in ("끝나고", "지나고", "이후", "후", "다음날", "직후"):
+            first, last = last + timedelta(days=1), min(today, last + timedelta(days=14))
+        elif when in ("쯤", "즈음", "무렵"):
+            first, last = first - timedelta(days=3), last + timedelta(days=3)
+        yield m.start(), m.end(), first, min(last, today)
+
+
+def _week_of_month(
+    m: re.Match[str], today: date
+) -> tuple[date, date] | None:
+    """The dates of "11월 둘째 주" (days 8-14) or of one weekday in it."""
+    month = int(m.group(1))
+    if not 1 <= month <= 12:
+        return None
+    year = _past_year(today, month)
+    if year is None:
+        return None
+    last_day = calendar.monthrange(year, month)[1]
+    if m.group(2) == "마지막":
+        first, last = date(year, month, last_day - 6), date(year, month, last_day)
+    else:
+        n = _NTH_WEEK[m.group(2)]
+        first = date(year, month, min(last_day, (n - 1) * 7 + 1))
+        last = date(year, month, min(last_day, n * 7))
+    if m.group(3):
+        target = _WEEKDAYS.index(m.group(3))
+        days = [first + timedelta(days=i) for i in range((last - first).days + 1)]
+        matching = [d for d in days if d.weekday() == target]
+        if matching:
+            first = last = matching[0]
+    return first, min(last, today)
+
+
 def _dates(comp: str, today: date) -> Iterator[tuple[int, int, date, date]]:
     """Calendar expressions as (start, end, earliest, latest) issue dates."""
     taken: list[tuple[int, int]] = []
@@ -254,6 +356,14 @@ def _dates(comp: str, today: date) -> Iterator[tuple[int, int, date, date]]:
             continue
         taken.append(m.span())
         yield m.start(), m.end(), d, d
+    for m in _WEEK_OF_MONTH.finditer(comp):
+        span = _week_of_month(m, today)
+        taken.append(m.span())
+        if span is not None and span[0] <= today:
+            yield m.start(), m.end(), span[0], span[1]
+    for start, end, first, last in _named_days(comp, today):
+        taken.append((start, end))
+        yield start, end, first, last
     for pattern in (_MONTH_DAY, _SLASH_DATE):
         for m in pattern.finditer(comp):
             if not free(m):
@@ -383,3 +493,19 @@ def _mentions(text: str, today: date | None) -> list[Mention]:
                 Mention(comp[start:end], "statement", first_day, last_day, event == "request")
             )
     return mentions
+
+
+_DAY_PRECISE = (
+    _ISO, _MONTH_DAY, _SLASH_DATE, _MONTH_PART, _DAY_OF_MONTH, _WEEKDAY, _WEEK_OF_MONTH,
+    _NAMED_DAY,
+)
+
+
+def names_a_date(text: str) -> bool:
+    """Does *text* name a calendar date or weekday ("25일에", "11월 초", "지난주 목요일")?
+
+    Without today's date such a mention cannot be judged against the deadline. ("지난달",
+    "작년" and durations can: they are read without a calendar.)
+    """
+    comp = _compact(text)
+    return any(pattern.search(comp) for pattern in _DAY_PRECISE)

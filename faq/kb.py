@@ -86,6 +86,7 @@ class MatchingConfig:
 
     topic: tuple[str, ...] = ()
     veto: tuple[str, ...] = ()
+    soft_veto: tuple[str, ...] = ()
     ambiguous: tuple[str, ...] = ()
     protected: tuple[str, ...] = ()
     product: tuple[str, ...] = ()
@@ -357,9 +358,13 @@ def parse_knowledge_base(data: Mapping[str, Any], source: str = "intents.toml") 
     if not isinstance(matching_table, dict):
         raise KnowledgeBaseError(f"{source}: [matching] must be a table")
     m = _Reader(source, "[matching]", matching_table)
+    for word in m.words("soft_veto"):
+        if word not in m.words("veto"):
+            raise m.error("soft_veto", f"lists {word!r}, which is not in 'veto'")
     matching = MatchingConfig(
         topic=m.words("topic", required=True),
         veto=m.words("veto"),
+        soft_veto=m.words("soft_veto"),
         ambiguous=m.words("ambiguous"),
         protected=m.words("protected"),
         product=m.words("product"),

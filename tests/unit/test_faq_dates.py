@@ -33,6 +33,14 @@ def matcher() -> Matcher:
         ("지난주 목요일에 신청한 거", "within"),  # 11-26, day 6
         ("엊그제 결제했는데", "within"),
         ("오늘 아침에 신청했는데", "within"),
+        # A week of a month, or one day of it.
+        ("11월 첫째 주에 가입했어요", "over"),
+        ("11월 넷째 주 목요일에 결제했는데", "within"),  # 11-26, day 6
+        ("11월 마지막 주에 신청했어요", "borderline"),  # 11-24..11-30
+        # Days customers date things by: fixed, lunar (the holidays package) and Black Friday.
+        ("빼빼로데이에 결제한 건", "over"),
+        ("한가위 연휴 때 가입한 건데", "over"),
+        ("블프 때 산 건데", "within"),  # 2026-11-27
     ],
 )
 def test_calendar_dates_and_weekdays_are_read_against_today(text: str, verdict: str) -> None:

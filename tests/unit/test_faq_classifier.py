@@ -1,0 +1,105 @@
+"""The second matching signal: shipped weights, pure-Python inference, and how it combines."""
+
+from __future__ import annotations
+
+import ast
+import json
+import time
+from pathlib import Path
+
+import pytest
+
+from faq.classifier import CLASSES, FEATURE_VERSION, Classifier, load_classifier
+from faq.kb import load_knowledge_base
+from faq.matcher import Matcher
+from faq.train import inputs_digest
+
+ROOT = Path(__file__).resolve().parents[2]
+SHIPPED = ROOT / "faq" / "data" / "classifier.json"
+
+
+def test_shipped_model_was_trained_from_the_current_training_data() -> None:
+    # A training file, a KB phrasing, the normaliser's vocabulary or the features changed
+    # without retraining: run `helpdesk faq train` and commit faq/data/classifier.json.
+    shipped = json.loads(SHIPPED.read_text(encoding="utf-8"))
+    assert shipped["feature_version"] == FEATURE_VERSION
+    assert shipped["inputs_digest"] == inputs_digest(), "retrain: helpdesk faq train"
+    assert shipped["classes"] == list(CLASSES)
+
+
+def test_runtime_needs_no_machine_learning_library() -> None:
+    for module in ("classifier.py", "matcher.py", "kb.py", "normalize.py", "dates.py"):
+        tree = ast.parse((ROOT / "faq" / module).read_text(encoding="utf-8"))
+        imported: set[str] = set()
+        for node in ast.walk(tree):
+            if isinstance(node, ast.Import):
+                imported |= {alias.name.split(".")[0] for alias in node.names}
+            elif isinstance(node, ast.ImportFrom):
+                imported.add((node.module or "").split(".")[0])
+        assert not imported & {"sklearn", "scipy", "numpy", "joblib"}, module
+
+
+def test_model_and_knowledge_base_load_fast() -> None:
+    start = time.perf_counter()
+    Classifier.from_json(json.loads(SHIPPED.read_text(encoding="utf-8")))
+    Matcher(load_knowledge_base(ROOT / "faq" / "data" / "intents.toml"), classifier=True)
+    assert time.perf_counter() - start < 0.6  # 200 ms on an idle machine; CI may be busy
+
+
+def test_probabilities_sum_to_one_and_rank_the_seed_questions() -> None:
+    model = load_classifier()
+    assert model is not None
+    from faq.normalize import Normalizer
+
+    kb = load_knowledge_base()
+    norm = Normalizer(kb.synonyms, kb.chosung)
+    from faq.classifier import features
+
+    for intent in kb.intents:
+        prediction = model.predict(features(norm.normalize(intent.question)))
+        assert sum(prediction.probs.values()) == pytest.approx(1.0)
+        assert prediction.top[0] == intent.id
+
+
+def test_rules_alone_can_still_be_asked_for() -> None:
+    kb = load_knowledge_base()
+    rules = Matcher(kb, classifier=False)
+    assert rules.match("알림톡 취소하고 싶어요").intent == "how_to_cancel"
+
+
+@pytest.mark.parametrize(
+    ("text", "intent_id"),
+    [
+        # The rules read an evidence word of the general intent; the model reads the whole.
+        # (Training-corpus messages: this checks the override path, not generalisation.)
+        ("나의 서비스 관리에는 서비스가 있는데 취소 환불 관리에는 없어요", "not_in_list"),
+        (
+            "문자 보내는 데 쓰라고 돈을 넣어 두었는데 한 통도 안 보냈으면 그 돈은 돌려받나요",
+            "sms_charge_refund",
+        ),
+    ],
+)
+def test_model_corrects_a_rules_answer_it_is_sure_of(text: str, intent_id: str) -> None:
+    rules = Matcher(load_knowledge_base(), classifier=False).match(text)
+    both = Matcher(load_knowledge_base()).match(text)
+    assert rules.intent != intent_id
+    assert (both.decision, both.intent) == ("answer", intent_id)
+
+
+def test_date_reader_keeps_the_last_word_on_the_deadline() -> None:
+    from datetime import date
+
+    m = Matcher(load_knowledge_base())
+    today = date(2026, 12, 1)
+    assert m.match("11월 27일에 신청한 문자 서비스 지금 취소돼요?", today=today).intent == (
+        "how_to_cancel"
+    )
+    assert m.match("11월 20일에 신청한 문자 서비스 지금 취소돼요?", today=today).intent == (
+        "past_deadline"
+    )
+
+
+def test_near_misses_still_fall_back() -> None:
+    m = Matcher(load_knowledge_base())
+    for text in ("SMS 충전 방법 알려주세요", "도메인 환불은 어떻게 하나요", "회원 탈퇴하려면요"):
+        assert m.match(text).decision == "fallback", text
