@@ -93,9 +93,9 @@ _REQUEST_ACTS = frozenset({"request_status", "withdraw_request"})
 _MODEL_ACT = 0.6
 _MODEL_COMPLAINT = 0.8
 """A complaint interrupts whatever the customer is doing (a refund message that explains the
-closure is no complaint: "폐업으로 더 이상 사용하지 않습니다." scores 0.60), so the model alone names
-it only at a higher bar. On the cross-validated corpus: acts recognised 84.5 % at 0.6, 83.0 %
-at 0.8, 80.0 % at 0.9; confidently wrong 2.0 % at each."""
+closure is no complaint: "폐업으로 더 이상 사용하지 않습니다." scores 0.60), so the model
+alone names it only at a higher bar. On the cross-validated corpus: acts recognised
+84.5 % at 0.6, 83.0 % at 0.8, 80.0 % at 0.9; confidently wrong 2.0 % at each."""
 _MODEL_OVERRIDE = 0.9
 _MODEL_NONE = 0.9
 _MODEL_KEEP = 0.3
