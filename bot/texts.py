@@ -395,6 +395,16 @@ ASK_ATTACHMENT = (
 ATTACHMENT_EXPECTED = (
     "확인증을 사진이나 파일로 보내 주세요. 없으시면 [확인증 없이 접수하기]를 눌러 주세요."
 )
+BTN_FILE_INQUIRY = "문의 접수하기"
+ASK_ATTACHMENT_ELSEWHERE = (
+    "다른 분 명의 계좌로 환불받으시려면 확인증이 필요해요.\n"
+    "이 채팅에서는 파일을 받을 수 없어요. [문의 접수하기]를 누르신 뒤 "
+    "나의서비스관리의 1:1문의게시판에 확인증을 첨부해 주세요."
+)
+ATTACHMENT_ELSEWHERE_EXPECTED = (
+    "이 채팅에서는 파일을 받을 수 없어요. [문의 접수하기]를 누르신 뒤 "
+    "1:1문의게시판에 확인증을 첨부해 주세요."
+)
 INQUIRY_CONTEXT_NONE = "취소 불가 서비스 없음"
 INQUIRY_NOT_FILED = "문의를 접수하지 못했어요. 처음부터 다시 시도해 주세요. 접수된 내용은 없어요."
 

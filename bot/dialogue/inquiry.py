@@ -85,6 +85,10 @@ class InquiryAttach(Step):
     state = State.INQUIRY_ATTACH
 
     async def prompt(self, turn: Turn) -> Reply:
+        if not turn.deps.accepts_files:
+            # The 확인증 goes to the 1:1 board, as the help centre says; the inquiry is filed here.
+            send = turn.flow_button(texts.BTN_FILE_INQUIRY, "no_attachment")
+            return Reply(texts.ASK_ATTACHMENT_ELSEWHERE, ((send,), turn.nav()))
         skip = turn.flow_button(texts.BTN_NO_ATTACHMENT, "no_attachment")
         return Reply(texts.ASK_ATTACHMENT, ((skip,), turn.nav()))
 
@@ -92,6 +96,8 @@ class InquiryAttach(Step):
         return await file_inquiry(turn, []) if action == "no_attachment" else None
 
     async def on_text(self, turn: Turn, text: str) -> Outcome | None:
+        if not turn.deps.accepts_files:
+            return Reprompt(texts.ATTACHMENT_ELSEWHERE_EXPECTED)
         return Reprompt(texts.ATTACHMENT_EXPECTED)
 
 

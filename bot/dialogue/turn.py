@@ -32,6 +32,10 @@ class DialogueLimits:
     """A customer silent this long in a flow is greeted as coming back to it."""
 
 
+TEXT_ONLY_CHANNELS = frozenset({"console", "kakao"})
+"""Channels whose customers cannot send a photo or a file."""
+
+
 @dataclass(frozen=True)
 class Deps:
     """What every turn of one engine works with."""
@@ -41,6 +45,12 @@ class Deps:
     matcher: Matcher
     channel: str
     limits: DialogueLimits
+
+    @property
+    def accepts_files(self) -> bool:
+        """Whether a customer can send this channel a photo or a file (the 확인증): not the
+        terminal chat, and not KakaoTalk, whose skill server receives text only."""
+        return self.channel not in TEXT_ONLY_CHANNELS
 
 
 @dataclass
