@@ -21,6 +21,8 @@ Then it prints, with wall time and peak memory (RSS) of each command in its own 
 - claiming due notifications (20 per claim, as the delivery loops do) among the delivered ones.
 
 `--quick` is 10,000 customers and a 20,000-customer import, for trying the script out.
+`--keep DIR` builds in DIR and keeps the filled database; `--keep DIR --reuse` measures again
+on it without filling (the fill of 100,000 customers takes most of an hour).
 """
 
 from __future__ import annotations
@@ -30,6 +32,7 @@ import asyncio
 import json
 import os
 import random
+import shutil
 import sys
 import tempfile
 import time
@@ -283,28 +286,52 @@ def main() -> None:
     parser.add_argument("--import-customers", type=int, default=200_000)
     parser.add_argument("--quick", action="store_true", help="10k customers, a 20k import")
     parser.add_argument("--keep", type=Path, help="build in this directory and keep it")
+    parser.add_argument(
+        "--reuse",
+        action="store_true",
+        help="with --keep: measure again on the database an earlier run filled there",
+    )
     args = parser.parse_args()
     if args.quick:
         args.customers, args.import_customers = 10_000, 20_000
+    if args.reuse and args.keep is None:
+        parser.error("--reuse needs --keep DIR (the directory of the earlier run)")
     work = args.keep or Path(tempfile.mkdtemp(prefix="helpdesk-scale-"))
     work.mkdir(parents=True, exist_ok=True)
     db = work / "scale.db"
+    filled = work / "filled.db"  # the filled database before any measurement, for --reuse
     for stale in work.glob("scale.db*"):
         stale.unlink()
     rows: list[tuple[str, str, str]] = []
 
-    fill_path = work / "fill.jsonl"
-    fill_file(fill_path, args.customers)
-    started = time.perf_counter()
-    first = asyncio.run(helpdesk(db, "import", str(fill_path)))
-    print(f"filling: imported {args.customers:,} customers in {first.seconds:.1f} s", flush=True)
-    counts = asyncio.run(fill(db, args.customers))
-    print(
-        "filled in {:.0f} s: {}".format(
-            time.perf_counter() - started, ", ".join(f"{v:,} {k}" for k, v in counts.items())
-        ),
-        flush=True,
-    )
+    if args.reuse:
+        if not (filled.exists() and (work / "filled.json").exists()):
+            parser.error(f"{filled} is missing: run once with --keep {work} first")
+        shutil.copyfile(filled, db)
+        shutil.copyfile(work / "filled.db.key", work / "scale.db.key")
+        counts = json.loads((work / "filled.json").read_text())
+        print(f"reusing the database filled earlier in {work}", flush=True)
+    else:
+        fill_path = work / "fill.jsonl"
+        fill_file(fill_path, args.customers)
+        started = time.perf_counter()
+        first = asyncio.run(helpdesk(db, "import", str(fill_path)))
+        print(
+            f"filling: imported {args.customers:,} customers in {first.seconds:.1f} s",
+            flush=True,
+        )
+        counts = asyncio.run(fill(db, args.customers))
+        print(
+            "filled in {:.0f} s: {}".format(
+                time.perf_counter() - started,
+                ", ".join(f"{v:,} {k}" for k, v in counts.items()),
+            ),
+            flush=True,
+        )
+        if args.keep is not None:
+            shutil.copyfile(db, filled)  # closed and checkpointed: the file is the database
+            shutil.copyfile(work / "scale.db.key", work / "filled.db.key")
+            (work / "filled.json").write_text(json.dumps(counts))
 
     export = work / "export.jsonl"
     write_import_file(export, args.import_customers, today=today_kst(system_clock))
