@@ -543,6 +543,20 @@ def withdraw_question(number: str, service_id: str, total: int) -> str:
     )
 
 
+def which_cancel(numbers: list[str]) -> str:
+    """ "신청 취소할게요" from a customer with a request waiting for review: which is meant?"""
+    filed = (
+        f"접수하신 취소/환불 신청({numbers[0]})이 있어요."
+        if len(numbers) == 1
+        else f"접수하신 취소/환불 신청이 {len(numbers)}건 있어요({', '.join(numbers)})."
+    )
+    return (
+        f"{filed} 어떤 걸 원하세요?\n"
+        "• 접수한 신청을 없던 걸로 하시려면 [신청 철회하기]\n"
+        "• 서비스를 취소하고 환불을 신청하시려면 [취소/환불 신청하기]"
+    )
+
+
 WITHDRAW_CHOOSE = "철회할 신청을 골라 주세요. 담당자 검토 전인 신청만 철회할 수 있어요."
 
 

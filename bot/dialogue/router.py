@@ -25,12 +25,13 @@ from bot.dialogue.inputs import (
     not_a_message,
 )
 from bot.dialogue.inquiry import on_upload, start_inquiry
-from bot.dialogue.menus import HANDOFF, topic_buttons
+from bot.dialogue.menus import HANDOFF, START_REFUND, WITHDRAW, topic_buttons
 from bot.dialogue.payloads import FlowPayload, GlobalPayload, parse
 from bot.dialogue.refund import start_refund
 from bot.dialogue.services import my_services, service_facts
 from bot.dialogue.turn import Turn
 from bot.dialogue.withdraw import start_withdraw
+from core.models import RequestStatus
 from core.text import squash
 
 _STOP_WORDS = ("그만", "중단", "멈춰", "stop")
@@ -263,7 +264,10 @@ async def _idle_text(turn: Turn, text: str) -> None:
 
 async def _own_matters(turn: Turn, text: str) -> bool:
     """Words about the customer's own services and requests, which the FAQ does not know:
-    "1001 환불해 주세요" files, "1003는요?" gets that service's facts, "접수 됐나요?" the status."""
+    "1001 환불해 주세요" files, "1003는요?" gets that service's facts, "접수 됐나요?" the status,
+    and "신청 취소할게요" from someone with a request waiting for review asks which they mean."""
+    if wishes.cancels_a_request(text) and await _ask_which_cancel(turn):
+        return True
     if faq.act_of(turn, text) is not None:
         return False  # "접수한 거 취소해 주세요" is about a filed request: the acts handle it
     service = await wishes.named_service(turn, text)
@@ -284,6 +288,19 @@ async def _own_matters(turn: Turn, text: str) -> bool:
             await account.status(turn)
             return True
     return False
+
+
+async def _ask_which_cancel(turn: Turn) -> bool:
+    """ "신청 취소할게요" with a request waiting for review: withdraw that request, or cancel a
+    service? Asked with both as buttons; False (today's reading) when nothing is waiting."""
+    if turn.customer is None:
+        return False
+    filed = await turn.deps.helpdesk.requests.list(customer_id=turn.customer.id, tx=turn.tx)
+    waiting = [r.number for r in filed if r.status is RequestStatus.SUBMITTED]
+    if not waiting:
+        return False
+    turn.say(texts.which_cancel(waiting), ((WITHDRAW,), (START_REFUND,)))
+    return True
 
 
 # Commands ------------------------------------------------------------------------------------

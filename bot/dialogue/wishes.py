@@ -35,6 +35,12 @@ _ASKS_STATUS = re.compile(
     r"(됐|되었|된\s*거|된건|안\s*됐|안됐|안\s*되|내역|목록|현황|상태|어케|어떻게\s*됐|결과|확인)"
     r"|^(된|됐|접수\s*됐|처리\s*됐)"
 )
+_CANCELS_A_REQUEST = re.compile(r"(신청|접수)(을|를|은|는|도|좀|건|것)?(취소|캔슬|취쇼)")
+_NAMES_THE_FILED_ONE = re.compile(
+    r"철회|취하|(환불|취소)(신청|접수|요청)|(신청|접수|요청)(한|했던|했|된|해둔|해놓은)"
+    r"|넣은|낸|r-?\d{8}"
+)
+_NAMES_THE_SERVICE = re.compile(r"서비스|알림톡|sms|호스팅|카톡|\d{3,}")
 _STATUS_FOLLOW_UP = re.compile(r"언제|어떻게|됐|되나|되었|맞죠|맞나|입금|적립|들어와|들어오")
 STATUS_TOPIC = "request_status"
 """The last answer was about the customer's own requests (a filing, /status, a notice)."""
@@ -57,6 +63,18 @@ def wants_to_file(text: str) -> bool:
     return bool(_FILE_NOW.search(spaced) or _FILE_NOW.search(squashed)) and (
         mentions_refund(text) or "신청" in squashed
     )
+
+
+def cancels_a_request(text: str) -> bool:
+    """ "신청 취소할게요", "접수 취소": cancelling a 신청/접수 without saying which one — the
+    request already filed (withdraw it) or the service itself (file a cancellation). A question
+    ("신청 취소 가능한가요?") is left to the FAQ."""
+    if looks_like_question(text):
+        return False
+    squashed = re.sub(r"[^\w가-힣-]", "", squash(text))
+    if len(squashed) > 25 or not _CANCELS_A_REQUEST.search(squashed):
+        return False
+    return not (_NAMES_THE_FILED_ONE.search(squashed) or _NAMES_THE_SERVICE.search(squashed))
 
 
 async def named_service(turn: Turn, text: str) -> ServiceView | None:
