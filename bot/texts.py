@@ -558,11 +558,17 @@ def which_cancel(numbers: list[str]) -> str:
 
 
 WITHDRAW_CHOOSE = "철회할 신청을 골라 주세요. 담당자 검토 전인 신청만 철회할 수 있어요."
+WITHDRAW_TYPE_HINT = "서비스 번호(예: SMS-1001)나 신청 번호를 입력하셔도 돼요."
 
 
-def withdraw_button(number: str) -> str:
-    """The button that withdraws one request (its label says 철회)."""
-    return f"{number} 철회하기"
+def withdraw_line(number: str, service_id: str, total: int, filed: date) -> str:
+    """One request offered for withdrawal: what it is for, so the customer knows which."""
+    return f"• {number} · {service_id} · {format_won(total)} · {format_date_ko(filed)} 신청"
+
+
+def withdraw_button(service_id: str, total: int) -> str:
+    """The button that withdraws one request, named as the customer knows it (its service)."""
+    return f"{service_id} · {format_won(total)} 철회"
 
 
 def withdrawn(number: str, refile_until: str | None) -> str:

@@ -77,11 +77,18 @@ def cancels_a_request(text: str) -> bool:
     return not (_NAMES_THE_FILED_ONE.search(squashed) or _NAMES_THE_SERVICE.search(squashed))
 
 
+def service_digits_in(text: str) -> set[str]:
+    """The digits of every service id the text names ("SMS-1001", "1001"), request numbers
+    (R-20261201-0001) and amounts or dates aside."""
+    text = _REQUEST_NUMBER.sub(" ", text)
+    return {m.group(1) or m.group(2) for m in _SERVICE_ID.finditer(text)}
+
+
 async def named_service(turn: Turn, text: str) -> ServiceView | None:
     """The customer's own service the text names by its id ("SMS-1001", "1001"), if any."""
     if turn.customer is None:
         return None
-    wanted = {m.group(1) or m.group(2) for m in _SERVICE_ID.finditer(text)}
+    wanted = service_digits_in(text)
     if not wanted:
         return None
     for view in await turn.services():
