@@ -119,6 +119,13 @@ STOPPED = (
     "신청을 그만두었어요. 접수된 내용은 없어요. 필요하시면 언제든 /refund 로 다시 시작해 주세요."
 )
 EXPIRED = "{minutes}분 동안 입력이 없어 진행 중이던 신청을 종료했어요. 접수된 내용은 없어요."
+EXPIRED_INQUIRY = (
+    "{minutes}분 동안 입력이 없어 작성 중이던 고객센터 문의를 종료했어요. 접수된 내용은 없어요."
+)
+EXPIRED_WITHDRAW = (
+    "{minutes}분 동안 입력이 없어 신청 철회를 멈췄어요. 신청은 철회되지 않았고 그대로 검토가 "
+    "진행돼요."
+)
 INQUIRY_STOPPED = "문의 작성을 그만두었어요. 접수된 내용은 없어요."
 CONTINUE_PROMPT = "신청을 계속하시려면 아래에서 선택해 주세요."
 LADDER = (
@@ -479,8 +486,22 @@ def resume_notice(service_id: str | None) -> str:
 
 
 RESUME_INQUIRY = (
-    "작성 중이던 고객센터 문의가 있어요. 이어서 작성하시거나 [그만하기]로 멈추실 수 있어요."
+    "작성 중이던 고객센터 문의가 있어요. 이어서 작성하시거나 [그만하기]로 멈추실 수 있어요. "
+    "아직 접수된 것은 아니에요."
 )
+
+
+def resume_withdraw(numbers: list[str]) -> str:
+    """Said to a customer who comes back to a withdrawal they had not confirmed."""
+    what = f"{numbers[0]} 신청 철회" if len(numbers) == 1 else "신청 철회"
+    return (
+        f"진행 중이던 {what}가 있어요. 아래에서 철회하시거나 [철회하지 않기]로 멈추실 수 있어요. "
+        "아직 철회된 것은 아니에요."
+    )
+
+
+CONTINUE_INQUIRY = "문의를 계속 작성하시려면 내용을 입력해 주세요."
+CONTINUE_WITHDRAW = "철회하실지 아래에서 선택해 주세요."
 DISCARD_QUESTION = (
     "작성 중인 신청이 있어요. 새로 시작하면 지금까지 입력하신 내용은 접수되지 않고 사라져요.\n"
     "새로 시작할까요?"
