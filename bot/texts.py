@@ -35,6 +35,8 @@ BTN_WITHDRAW = "신청 철회하기"
 BTN_KEEP = "철회하지 않기"
 BTN_RESUME = "이어서 작성하기"
 BTN_DISCARD = "새로 시작하기"
+BTN_HOME = "처음으로"
+BTN_KEEP_WRITING = "계속 작성하기"
 BTN_HELPFUL = "👍 도움이 됐어요"
 BTN_NOT_HELPFUL = "👎 아쉬워요"
 
@@ -502,6 +504,10 @@ def resume_withdraw(numbers: list[str]) -> str:
 
 CONTINUE_INQUIRY = "문의를 계속 작성하시려면 내용을 입력해 주세요."
 CONTINUE_WITHDRAW = "철회하실지 아래에서 선택해 주세요."
+HOME_QUESTION = (
+    "작성 중인 내용이 있어요. 처음으로 돌아가면 지금까지 입력하신 내용은 접수되지 않고 사라져요.\n"
+    "처음으로 돌아갈까요?"
+)
 DISCARD_QUESTION = (
     "작성 중인 신청이 있어요. 새로 시작하면 지금까지 입력하신 내용은 접수되지 않고 사라져요.\n"
     "새로 시작할까요?"

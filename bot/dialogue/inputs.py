@@ -69,10 +69,14 @@ _NAV = {
     "전단계": "back",
     "앞으로": "back",
     "back": "back",
-    "처음": "start",
-    "처음으로": "start",
+    "처음": "home",
+    "처음으로": "home",
+    "맨처음": "home",
+    "맨처음으로": "home",
+    "처음화면": "home",
+    "홈": "home",
+    "home": "home",
     "처음부터": "start",
-    "맨처음": "start",
     "다시": "again",
     "다시요": "again",
     "다시해주세요": "again",
@@ -97,7 +101,8 @@ def _bare(text: str) -> str:
 
 
 def nav_word(text: str) -> str | None:
-    """'back', 'start' or 'again' for a typed navigation word (뒤로, 처음으로, 다시…)."""
+    """'back', 'home', 'start' or 'again' for a typed navigation word: 뒤로, 처음으로 (leave
+    for the first menu), 처음부터 (the form's first step, keeping what was typed), 다시."""
     return _NAV.get(_bare(text)) or _NAV.get(re.sub(r"[^\w가-힣]", "", squash(text)))
 
 

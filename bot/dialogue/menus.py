@@ -15,6 +15,7 @@ OTHER_QUESTION = Button(texts.BTN_OTHER_QUESTION, global_payload("topics"))
 NOT_LISTED = Button(texts.BTN_NOT_LISTED, global_payload("svc"))
 STATUS = Button(texts.BTN_STATUS, global_payload("status"))
 WITHDRAW = Button(texts.BTN_WITHDRAW, global_payload("wd"))
+HOME = Button(texts.BTN_HOME, global_payload("home"))
 
 
 def topic_button(kb: KnowledgeBase, intent_id: str) -> Button:

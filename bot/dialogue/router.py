@@ -141,8 +141,10 @@ async def _blank(turn: Turn) -> None:
 
 
 async def _navigate(turn: Turn, move: str) -> None:
-    """뒤로 / 처음으로 / 다시, typed: what the buttons do, and never a strike."""
-    if not _in_flow(turn):
+    """뒤로 / 처음으로 / 처음부터 / 다시, typed: what the buttons do, and never a strike."""
+    if move == "home":
+        await on_global(turn, GlobalPayload("home", ()))
+    elif not _in_flow(turn):
         turn.say(texts.WHAT_CAN_I_DO, topic_buttons(turn.deps.kb, with_refund=True))
     elif move == "back":
         await machine.back(turn)
@@ -375,6 +377,8 @@ async def on_step(turn: Turn, action: str, arg: str) -> None:
         turn.replies.append(await machine.prompt(turn))
     elif action == "back":
         await machine.back(turn)
+    elif action == "home":
+        _go_home(turn)
     elif action == "keep_text" and held is not None and turn.state in _HELD_STATES:
         await _apply(turn, await machine.STEPS[turn.state].on_text(turn, held))
     elif action == "discard" and pending in _STARTS_FLOW:
@@ -424,6 +428,24 @@ async def _contact(turn: Turn, p: GlobalPayload) -> Outcome | None:
     return None
 
 
+async def _home(turn: Turn, p: GlobalPayload) -> Outcome | None:
+    """처음으로: the first menu. Leaving a filled-in form is asked first (it would be lost)."""
+    if _in_flow(turn) and turn.data.filled_in():
+        home = turn.flow_button(texts.BTN_HOME, "home")
+        keep = turn.flow_button(texts.BTN_KEEP_WRITING, "resume")
+        turn.say(texts.HOME_QUESTION, ((home,), (keep,)))
+    else:
+        _go_home(turn)
+    return None
+
+
+def _go_home(turn: Turn) -> None:
+    """Leave any flow (saying that nothing was filed) and show the first menu."""
+    if _in_flow(turn):
+        machine.stop(turn)
+    turn.say(texts.WHAT_CAN_I_DO, topic_buttons(turn.deps.kb, with_refund=True))
+
+
 async def _topics(turn: Turn, p: GlobalPayload) -> Outcome | None:
     turn.say(texts.TOPICS_INTRO, topic_buttons(turn.deps.kb, with_refund=True))
     return None
@@ -439,11 +461,14 @@ GLOBAL_ACTIONS: dict[str, GlobalAction] = {
     "status": _status,
     "contact": _contact,
     "topics": _topics,
+    "home": _home,
 }
 """Buttons that work in every state. Some start a flow; the others are asides, after which a
 flow in progress asks its question again."""
 
 _STARTS_FLOW = frozenset({"refund", "ho", "wd"})
+_LEAVES_FLOW = frozenset({"home"})
+"""Actions that end the flow themselves (or ask first): no step question after them."""
 _MENUS = frozenset({"contact", "topics", "svc", "status"})
 """Asides that are menus themselves: in a flow they offer [이어서 작성하기] instead of the step."""
 
@@ -465,7 +490,7 @@ async def on_global(turn: Turn, payload: GlobalPayload) -> None:
         return
     mark = len(turn.replies)
     await _apply(turn, await handler(turn, payload))
-    if not in_flow or payload.action in _STARTS_FLOW:
+    if not in_flow or payload.action in _STARTS_FLOW | _LEAVES_FLOW:
         return
     if payload.action in _MENUS:
         machine.resume_in_menu(turn)
