@@ -285,6 +285,9 @@ def summary(
     return "\n".join(lines)
 
 
+FILED_PROGRESS = "진행 상황은 /status 또는 [신청 현황 보기]로 확인하실 수 있어요."
+
+
 def filed_mycash(number: str, total: int, first: date, last: date) -> str:
     """Completion message for a MyCash refund."""
     return (
@@ -293,7 +296,8 @@ def filed_mycash(number: str, total: int, first: date, last: date) -> str:
         f"• 환불 금액: {format_won(total)} (마이캐쉬 적립)\n"
         f"담당자가 확인한 날부터 영업일 기준 약 3-7일 안에 적립돼요. 오늘 확인되면 "
         f"{format_date_ko(first)}~{format_date_ko(last)} 사이예요.\n"
-        f"나의서비스관리 > 정산관리 > 마이캐쉬 입출금내역에서 확인하실 수 있어요."
+        f"나의서비스관리 > 정산관리 > 마이캐쉬 입출금내역에서 확인하실 수 있어요.\n"
+        f"{FILED_PROGRESS}"
     )
 
 
@@ -304,7 +308,8 @@ def filed_bank(number: str, total: int, bank: str, masked: str) -> str:
         f"• 신청 번호: {number}\n"
         f"• 환불 금액: {format_won(total)}\n"
         f"• 환불 계좌: {bank} {masked}\n"
-        f"담당자가 확인한 뒤 위 계좌로 환불해 드려요. 진행 상황은 /status 로 확인하실 수 있어요."
+        f"담당자가 확인한 뒤 위 계좌로 환불해 드려요.\n"
+        f"{FILED_PROGRESS}"
     )
 
 

@@ -20,7 +20,7 @@ from bot.dialogue.inputs import (
     yes_word,
 )
 from bot.dialogue.inquiry import start_inquiry
-from bot.dialogue.menus import CONTACT, HANDOFF, NOT_LISTED
+from bot.dialogue.menus import CONTACT, HANDOFF, NOT_LISTED, STATUS
 from bot.dialogue.payloads import index
 from bot.dialogue.services import blocked_lines, next_step_lines, next_steps, reason_text
 from bot.dialogue.turn import Turn
@@ -399,11 +399,10 @@ class Confirm(Step):
         turn.services_changed()
         turn.data.filed_flow, turn.data.filed_number = flow, request.number
         turn.data.last_intent = STATUS_TOPIC  # "언제 들어와요?" next is about this request
-        turn.say(
-            filed_text(turn, request)
-            if created
-            else texts.ALREADY_FILED.format(number=request.number)
-        )
+        if created:
+            turn.say(filed_text(turn, request), ((STATUS,),))
+        else:
+            turn.say(texts.ALREADY_FILED.format(number=request.number))
         return Stay()
 
 
