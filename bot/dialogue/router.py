@@ -25,7 +25,7 @@ from bot.dialogue.inputs import (
     not_a_message,
 )
 from bot.dialogue.inquiry import on_upload, start_inquiry
-from bot.dialogue.menus import HANDOFF, START_REFUND, WITHDRAW, topic_buttons
+from bot.dialogue.menus import HANDOFF, START_REFUND, WITHDRAW, topic_buttons, typed_global
 from bot.dialogue.payloads import FlowPayload, GlobalPayload, parse
 from bot.dialogue.refund import start_refund
 from bot.dialogue.services import my_services, service_facts
@@ -117,6 +117,9 @@ async def on_text(turn: Turn, text: str) -> None:
         machine.stop(turn)
         return
     payload = pressed_label(turn, text)
+    if payload is None or _of_an_ended_flow(turn, payload):
+        # A global button's label means it anywhere, even when not on the last message.
+        payload = typed_global(turn.deps.kb, text) or payload
     if payload is not None:
         await on_press(turn, payload)
         return
@@ -128,6 +131,13 @@ async def on_text(turn: Turn, text: str) -> None:
         await _idle_text(turn, text)
         return
     await _step_text(turn, text)
+
+
+def _of_an_ended_flow(turn: Turn, payload: str) -> bool:
+    """Whether a shown button belongs to a flow that is over (expired, stopped, filed)."""
+    parsed = parse(payload)
+    live = _in_flow(turn) and isinstance(parsed, FlowPayload) and parsed.flow == turn.data.flow
+    return isinstance(parsed, FlowPayload) and not live
 
 
 async def _blank(turn: Turn) -> None:
