@@ -409,6 +409,12 @@ ASK_ATTACHMENT = (
 ATTACHMENT_EXPECTED = (
     "확인증을 사진이나 파일로 보내 주세요. 없으시면 [확인증 없이 접수하기]를 눌러 주세요."
 )
+INQUIRY_HOW_TO_WRITE = (
+    "어떤 서비스(예: SMS-1001)에 대해 무엇을 원하시는지 한두 문장으로 적어 주세요. "
+    "예: SMS-1003 취소하고 싶은데 7일이 지났어요."
+)
+INQUIRY_BLANK = "문의 내용이 비어 있어요. " + INQUIRY_HOW_TO_WRITE
+INQUIRY_TOO_SHORT = "문의 내용이 너무 짧아 담당자가 알 수 없어요. " + INQUIRY_HOW_TO_WRITE
 INQUIRY_CONTEXT_NONE = "취소 불가 서비스 없음"
 INQUIRY_NOT_FILED = "문의를 접수하지 못했어요. 처음부터 다시 시도해 주세요. 접수된 내용은 없어요."
 

@@ -296,6 +296,11 @@ _NOT_A_MESSAGE = frozenset(
 )
 
 
+def too_short(text: str) -> bool:
+    """Fewer than two letters or digits ("ㅇ", "?", "."): nothing an agent could act on."""
+    return len(re.sub(r"[^\w가-힣ㄱ-ㅎ]", "", squash(clean_message(text)))) < 2
+
+
 def not_a_message(text: str) -> bool:
     """A word that cannot be the 남기실 말씀 (잠깐만요, 아니요, 모르겠어요, "."): the customer
     is hesitating or answering something else, not giving the reason for cancelling."""

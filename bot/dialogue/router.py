@@ -23,6 +23,7 @@ from bot.dialogue.inputs import (
     looks_like_question,
     nav_word,
     not_a_message,
+    too_short,
 )
 from bot.dialogue.inquiry import on_upload, start_inquiry
 from bot.dialogue.menus import HANDOFF, START_REFUND, WITHDRAW, topic_buttons, typed_global
@@ -40,6 +41,11 @@ _STOP_COMMANDS = frozenset(
 )
 _THUMBS = {"👍": "1", "👎": "0"}
 _HELD_STATES = frozenset({State.MESSAGE, State.INQUIRY_MESSAGE})
+_NEEDS_MORE = {
+    State.MESSAGE: texts.MESSAGE_NEEDS_REASON,
+    State.INQUIRY_MESSAGE: texts.INQUIRY_HOW_TO_WRITE,
+}
+"""What to write, for a hesitation (잠깐만요, 네, 모르겠어요) typed where a message is expected."""
 _DIVERTED_AT_TEXT_STEPS = frozenset({acts.HUMAN, acts.STATUS})
 """Acts that are never an answer at a step that takes text."""
 _ACT_ACTIONS = {acts.WITHDRAW: "wd"}
@@ -205,6 +211,8 @@ async def _step_text(turn: Turn, text: str) -> None:
 
 async def _not_an_answer(turn: Turn, text: str) -> bool:
     """Handle text at a free-text step that is not its answer; False when it may be one."""
+    if turn.state is State.INQUIRY_MESSAGE and clean_message(text) and too_short(text):
+        return False  # "?" or "ㅇ" is not a question: the step says what to write
     act = faq.act_of(turn, text)
     if act in _DIVERTED_AT_TEXT_STEPS or (act == acts.COMPLAINT and len(text) <= 20):
         # "상담원 연결해 주세요" or "아 짜증나 진짜" is not a message, a bank or a name.
@@ -230,7 +238,7 @@ async def _not_an_answer(turn: Turn, text: str) -> bool:
         return True
     if turn.state in _HELD_STATES and clean_message(text) and not_a_message(text):
         step_prompt = await machine.prompt(turn)
-        turn.say(texts.MESSAGE_NEEDS_REASON + "\n\n" + step_prompt.text, step_prompt.buttons)
+        turn.say(_NEEDS_MORE[turn.state] + "\n\n" + step_prompt.text, step_prompt.buttons)
         return True
     return False
 

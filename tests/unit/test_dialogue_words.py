@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from bot.dialogue.inputs import BankGuess, bank_guess
+from bot.dialogue.inputs import BankGuess, bank_guess, too_short
 from bot.dialogue.wishes import cancels_a_request
 
 
@@ -81,3 +81,13 @@ def test_a_bank_that_is_only_close_is_asked_about(typed: str, candidates: tuple[
 @pytest.mark.parametrize("typed", ["잘 모르겠어요", "신청 철회할게요", "삼성증권", "토스증권"])
 def test_what_is_not_a_bank_is_not_guessed(typed: str) -> None:
     assert bank_guess(typed) == BankGuess(None)
+
+
+@pytest.mark.parametrize("typed", ["ㅇ", "?", ".", "a", "네", " 1 ", "!!"])
+def test_fewer_than_two_letters_is_too_short_to_act_on(typed: str) -> None:
+    assert too_short(typed)
+
+
+@pytest.mark.parametrize("typed", ["환불", "SMS-3001 취소", "ok"])
+def test_two_letters_or_more_is_not_too_short(typed: str) -> None:
+    assert not too_short(typed)
