@@ -35,6 +35,8 @@ BTN_WITHDRAW = "신청 철회하기"
 BTN_KEEP = "철회하지 않기"
 BTN_RESUME = "이어서 작성하기"
 BTN_DISCARD = "새로 시작하기"
+BTN_HOME = "처음으로"
+BTN_KEEP_WRITING = "계속 작성하기"
 BTN_HELPFUL = "👍 도움이 됐어요"
 BTN_NOT_HELPFUL = "👎 아쉬워요"
 
@@ -59,12 +61,12 @@ BANK_NAMES: dict[str, tuple[str, ...]] = {
     "신한은행": ("신한",),
     "우리은행": ("우리",),
     "하나은행": ("하나", "KEB하나", "KEB하나은행", "외환", "외환은행"),
-    "NH농협은행": ("농협", "농협은행", "NH", "NH농협", "단위농협", "지역농협"),
-    "IBK기업은행": ("기업", "기업은행", "IBK"),
+    "NH농협은행": ("농협", "농협은행", "NH", "NH농협", "단위농협", "지역농협", "농협중앙회"),
+    "IBK기업은행": ("기업", "기업은행", "IBK", "IBK기업"),
     "카카오뱅크": ("카뱅", "카카오", "카카오은행"),
-    "토스뱅크": ("토스", "토스은행"),
+    "토스뱅크": ("토스", "토뱅", "토스은행"),
     "케이뱅크": ("케뱅", "K뱅크", "케이은행"),
-    "SC제일은행": ("SC", "제일", "제일은행", "스탠다드차타드"),
+    "SC제일은행": ("SC", "SC제일", "SC은행", "제일", "제일은행", "스탠다드차타드"),
     "우체국": ("우체국은행", "우체국예금", "우정사업본부"),
     "새마을금고": ("새마을", "MG", "MG새마을금고"),
     "수협은행": ("수협", "Sh수협은행"),
@@ -119,6 +121,13 @@ STOPPED = (
     "신청을 그만두었어요. 접수된 내용은 없어요. 필요하시면 언제든 /refund 로 다시 시작해 주세요."
 )
 EXPIRED = "{minutes}분 동안 입력이 없어 진행 중이던 신청을 종료했어요. 접수된 내용은 없어요."
+EXPIRED_INQUIRY = (
+    "{minutes}분 동안 입력이 없어 작성 중이던 고객센터 문의를 종료했어요. 접수된 내용은 없어요."
+)
+EXPIRED_WITHDRAW = (
+    "{minutes}분 동안 입력이 없어 신청 철회를 멈췄어요. 신청은 철회되지 않았고 그대로 검토가 "
+    "진행돼요."
+)
 INQUIRY_STOPPED = "문의 작성을 그만두었어요. 접수된 내용은 없어요."
 CONTINUE_PROMPT = "신청을 계속하시려면 아래에서 선택해 주세요."
 LADDER = (
@@ -276,6 +285,9 @@ def summary(
     return "\n".join(lines)
 
 
+FILED_PROGRESS = "진행 상황은 /status 또는 [신청 현황 보기]로 확인하실 수 있어요."
+
+
 def filed_mycash(number: str, total: int, first: date, last: date) -> str:
     """Completion message for a MyCash refund."""
     return (
@@ -284,7 +296,8 @@ def filed_mycash(number: str, total: int, first: date, last: date) -> str:
         f"• 환불 금액: {format_won(total)} (마이캐쉬 적립)\n"
         f"담당자가 확인한 날부터 영업일 기준 약 3-7일 안에 적립돼요. 오늘 확인되면 "
         f"{format_date_ko(first)}~{format_date_ko(last)} 사이예요.\n"
-        f"나의서비스관리 > 정산관리 > 마이캐쉬 입출금내역에서 확인하실 수 있어요."
+        f"나의서비스관리 > 정산관리 > 마이캐쉬 입출금내역에서 확인하실 수 있어요.\n"
+        f"{FILED_PROGRESS}"
     )
 
 
@@ -295,7 +308,8 @@ def filed_bank(number: str, total: int, bank: str, masked: str) -> str:
         f"• 신청 번호: {number}\n"
         f"• 환불 금액: {format_won(total)}\n"
         f"• 환불 계좌: {bank} {masked}\n"
-        f"담당자가 확인한 뒤 위 계좌로 환불해 드려요. 진행 상황은 /status 로 확인하실 수 있어요."
+        f"담당자가 확인한 뒤 위 계좌로 환불해 드려요.\n"
+        f"{FILED_PROGRESS}"
     )
 
 
@@ -405,6 +419,12 @@ ATTACHMENT_ELSEWHERE_EXPECTED = (
     "이 채팅에서는 파일을 받을 수 없어요. [문의 접수하기]를 누르신 뒤 "
     "1:1문의게시판에 확인증을 첨부해 주세요."
 )
+INQUIRY_HOW_TO_WRITE = (
+    "어떤 서비스(예: SMS-1001)에 대해 무엇을 원하시는지 한두 문장으로 적어 주세요. "
+    "예: SMS-1003 취소하고 싶은데 7일이 지났어요."
+)
+INQUIRY_BLANK = "문의 내용이 비어 있어요. " + INQUIRY_HOW_TO_WRITE
+INQUIRY_TOO_SHORT = "문의 내용이 너무 짧아 담당자가 알 수 없어요. " + INQUIRY_HOW_TO_WRITE
 INQUIRY_CONTEXT_NONE = "취소 불가 서비스 없음"
 INQUIRY_NOT_FILED = "문의를 접수하지 못했어요. 처음부터 다시 시도해 주세요. 접수된 내용은 없어요."
 
@@ -489,7 +509,25 @@ def resume_notice(service_id: str | None) -> str:
 
 
 RESUME_INQUIRY = (
-    "작성 중이던 고객센터 문의가 있어요. 이어서 작성하시거나 [그만하기]로 멈추실 수 있어요."
+    "작성 중이던 고객센터 문의가 있어요. 이어서 작성하시거나 [그만하기]로 멈추실 수 있어요. "
+    "아직 접수된 것은 아니에요."
+)
+
+
+def resume_withdraw(numbers: list[str]) -> str:
+    """Said to a customer who comes back to a withdrawal they had not confirmed."""
+    what = f"{numbers[0]} 신청 철회" if len(numbers) == 1 else "신청 철회"
+    return (
+        f"진행 중이던 {what}가 있어요. 아래에서 철회하시거나 [철회하지 않기]로 멈추실 수 있어요. "
+        "아직 철회된 것은 아니에요."
+    )
+
+
+CONTINUE_INQUIRY = "문의를 계속 작성하시려면 내용을 입력해 주세요."
+CONTINUE_WITHDRAW = "철회하실지 아래에서 선택해 주세요."
+HOME_QUESTION = (
+    "작성 중인 내용이 있어요. 처음으로 돌아가면 지금까지 입력하신 내용은 접수되지 않고 사라져요.\n"
+    "처음으로 돌아갈까요?"
 )
 DISCARD_QUESTION = (
     "작성 중인 신청이 있어요. 새로 시작하면 지금까지 입력하신 내용은 접수되지 않고 사라져요.\n"
@@ -553,12 +591,32 @@ def withdraw_question(number: str, service_id: str, total: int) -> str:
     )
 
 
+def which_cancel(numbers: list[str]) -> str:
+    """ "신청 취소할게요" from a customer with a request waiting for review: which is meant?"""
+    filed = (
+        f"접수하신 취소/환불 신청({numbers[0]})이 있어요."
+        if len(numbers) == 1
+        else f"접수하신 취소/환불 신청이 {len(numbers)}건 있어요({', '.join(numbers)})."
+    )
+    return (
+        f"{filed} 어떤 걸 원하세요?\n"
+        "• 접수한 신청을 없던 걸로 하시려면 [신청 철회하기]\n"
+        "• 서비스를 취소하고 환불을 신청하시려면 [취소/환불 신청하기]"
+    )
+
+
 WITHDRAW_CHOOSE = "철회할 신청을 골라 주세요. 담당자 검토 전인 신청만 철회할 수 있어요."
+WITHDRAW_TYPE_HINT = "서비스 번호(예: SMS-1001)나 신청 번호를 입력하셔도 돼요."
 
 
-def withdraw_button(number: str) -> str:
-    """The button that withdraws one request (its label says 철회)."""
-    return f"{number} 철회하기"
+def withdraw_line(number: str, service_id: str, total: int, filed: date) -> str:
+    """One request offered for withdrawal: what it is for, so the customer knows which."""
+    return f"• {number} · {service_id} · {format_won(total)} · {format_date_ko(filed)} 신청"
+
+
+def withdraw_button(service_id: str, total: int) -> str:
+    """The button that withdraws one request, named as the customer knows it (its service)."""
+    return f"{service_id} · {format_won(total)} 철회"
 
 
 def withdrawn(number: str, refile_until: str | None) -> str:
@@ -603,6 +661,16 @@ COMPLAINT_NOT_LINKED = (
 )
 
 # Typed inputs --------------------------------------------------------------------------------
+
+def bank_which(candidates: tuple[str, ...]) -> str:
+    """Asked when a typed bank name is only close to one or a few banks."""
+    if len(candidates) == 1:
+        return (
+            f"혹시 {candidates[0]}인가요? 맞으면 눌러 주시고, 아니면 은행 이름을 다시 입력해 "
+            "주세요."
+        )
+    return "혹시 이 중 어느 은행인가요? 없으면 은행 이름을 다시 입력해 주세요."
+
 
 BANK_UNKNOWN = (
     "은행 이름을 알아보지 못했어요. 아래에서 은행을 고르시거나 정확한 이름을 입력해 주세요."

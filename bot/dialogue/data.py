@@ -68,7 +68,8 @@ class ConversationData(BaseModel):
     def filled_in(self) -> bool:
         """Whether the flow holds answers the customer would lose by starting another."""
         typed_inquiry = self.inquiry is not None and self.inquiry.message is not None
-        return self.reason is not None or self.message is not None or typed_inquiry
+        typed_account = self.bank is not None or self.account is not None
+        return self.reason is not None or self.message is not None or typed_inquiry or typed_account
 
     def cleared(self) -> ConversationData:
         """The memory after leaving any flow: only what outlives flows."""

@@ -20,7 +20,7 @@ from bot.dialogue.account import link_code_in
 from bot.dialogue.data import ConversationData
 from bot.dialogue.events import Event, Opened, Press, Reply, TextInput, valid_unicode
 from bot.dialogue.flow import State
-from bot.dialogue.machine import FLOW_STATES
+from bot.dialogue.machine import EXPIRED_TEXTS, FLOW_STATES, flow_kind
 from bot.dialogue.turn import Deps, DialogueLimits, Turn
 from core.errors import ConversationConflict, DatabaseReplaced
 from core.storage import ConversationRecord, Tx
@@ -119,9 +119,10 @@ class Engine:
             limits = self.deps.limits
             silent = self.helpdesk.now() - record.updated_at
             if silent > limits.idle_timeout:
+                expired = EXPIRED_TEXTS[flow_kind(turn.state, turn.data)]
                 turn.reset()
                 minutes = int(limits.idle_timeout.total_seconds() // 60)
-                turn.say(texts.EXPIRED.format(minutes=minutes))
+                turn.say(expired.format(minutes=minutes))
             elif silent >= limits.resume_after:
                 turn.returning = True
         if turn.state in FLOW_STATES and (

@@ -4,11 +4,15 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from dataclasses import dataclass
+
+from rapidfuzz import fuzz
 
 from bot import texts
 from bot.dialogue.flow import Reprompt
 from bot.dialogue.turn import Turn
 from core.text import mask_numbers, squash
+from faq.normalize import to_jamo
 
 
 def clean_message(text: str) -> str:
@@ -69,10 +73,14 @@ _NAV = {
     "전단계": "back",
     "앞으로": "back",
     "back": "back",
-    "처음": "start",
-    "처음으로": "start",
+    "처음": "home",
+    "처음으로": "home",
+    "맨처음": "home",
+    "맨처음으로": "home",
+    "처음화면": "home",
+    "홈": "home",
+    "home": "home",
     "처음부터": "start",
-    "맨처음": "start",
     "다시": "again",
     "다시요": "again",
     "다시해주세요": "again",
@@ -97,7 +105,8 @@ def _bare(text: str) -> str:
 
 
 def nav_word(text: str) -> str | None:
-    """'back', 'start' or 'again' for a typed navigation word (뒤로, 처음으로, 다시…)."""
+    """'back', 'home', 'start' or 'again' for a typed navigation word: 뒤로, 처음으로 (leave
+    for the first menu), 처음부터 (the form's first step, keeping what was typed), 다시."""
     return _NAV.get(_bare(text)) or _NAV.get(re.sub(r"[^\w가-힣]", "", squash(text)))
 
 
@@ -132,6 +141,62 @@ def bank_named(text: str) -> str | None:
         if key in _BANK_KEYS:
             return _BANK_KEYS[key]
     return None
+
+
+@dataclass(frozen=True)
+class BankGuess:
+    """What a typed bank name reads as: the bank when sure, else the closest banks to offer."""
+
+    bank: str | None
+    candidates: tuple[str, ...] = ()
+
+
+_BANK_FUZZY_KEYS: dict[str, tuple[str, ...]] = {
+    name: tuple(
+        {squash(a) for a in (name, *aliases)}
+        | {squash(a).removesuffix("은행") for a in (name, *aliases) if len(squash(a)) > 3}
+    )
+    for name, aliases in texts.BANK_NAMES.items()
+}
+_BANK_WORDS = {
+    key: name
+    for name, keys in _BANK_FUZZY_KEYS.items()
+    for key in keys
+    if len(key) >= 3 and key != "은행" and key.endswith(("은행", "뱅크", "금고", "우체국"))
+}
+_SURE = 85
+"""Jamo similarity from which a typo is read as that bank ("신한은헹", "토스벵크")."""
+_CLOSE = 70
+"""Jamo similarity from which a bank is offered as a guess ("국밍", "신한카드")."""
+
+
+def bank_guess(text: str) -> BankGuess:
+    """The bank a customer typed: its exact name or a common short name ("토뱅", "국민"), a
+    sentence naming one ("신한은행으로 해 주세요"), or a small typo ("우채국"); when it is only
+    close to some banks ("국밍", "카카오페이"), those are the candidates to ask about."""
+    exact = bank_named(text)
+    if exact is not None:
+        return BankGuess(exact)
+    typed = squash(text)
+    named = {name for word, name in _BANK_WORDS.items() if word in typed}
+    if len(named) == 1:
+        return BankGuess(named.pop())
+    key = _bare(text).removesuffix("은행")
+    if not 2 <= len(key) <= 12 or named:
+        return BankGuess(None, tuple(sorted(named)))
+    jamo = to_jamo(key)
+    scored = sorted(
+        (
+            (max(fuzz.ratio(jamo, to_jamo(k)) for k in keys if len(k) >= 2), name)
+            for name, keys in _BANK_FUZZY_KEYS.items()
+        ),
+        reverse=True,
+    )
+    (best, bank), (second, _) = scored[0], scored[1]
+    if best >= _SURE and (second < _CLOSE or best - second >= 15):
+        return BankGuess(bank)
+    close = [name for score, name in scored[:3] if score >= max(_CLOSE, best - 15)]
+    return BankGuess(None, tuple(close))
 
 
 def service_id_typed(text: str) -> str | None:
@@ -229,6 +294,11 @@ _NOT_A_MESSAGE = frozenset(
         "?",
     )
 )
+
+
+def too_short(text: str) -> bool:
+    """Fewer than two letters or digits ("ㅇ", "?", "."): nothing an agent could act on."""
+    return len(re.sub(r"[^\w가-힣ㄱ-ㅎ]", "", squash(clean_message(text)))) < 2
 
 
 def not_a_message(text: str) -> bool:

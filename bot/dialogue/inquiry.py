@@ -9,7 +9,7 @@ from bot import texts
 from bot.dialogue.data import InquiryDraft
 from bot.dialogue.events import Reply, Upload
 from bot.dialogue.flow import Form, GoTo, Next, Outcome, Reprompt, State, Stay, Step
-from bot.dialogue.inputs import required_text
+from bot.dialogue.inputs import clean_message, required_text, too_short
 from bot.dialogue.services import blocked_context
 from bot.dialogue.turn import Turn
 from core.errors import NotFound
@@ -69,6 +69,10 @@ class InquiryMessage(Step):
         return Reply(texts.ASK_INQUIRY.format(limit=limit), (turn.nav(back=False),))
 
     async def on_text(self, turn: Turn, text: str) -> Outcome | None:
+        if not clean_message(text):
+            return Reprompt(texts.INQUIRY_BLANK)
+        if too_short(text):
+            return Reprompt(texts.INQUIRY_TOO_SHORT)
         message = required_text(turn, text)
         if isinstance(message, Reprompt):
             return message

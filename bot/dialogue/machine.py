@@ -7,6 +7,7 @@ from itertools import pairwise
 
 from bot import texts
 from bot.dialogue import inquiry, refund, withdraw
+from bot.dialogue.data import ConversationData
 from bot.dialogue.events import Reply
 from bot.dialogue.flow import (
     Form,
@@ -145,13 +146,32 @@ async def continue_flow(turn: Turn) -> None:
     A customer coming back after a pause is first told what is in progress.
     """
     step_prompt = await prompt(turn)
-    if not turn.returning:
-        header = texts.CONTINUE_PROMPT
-    elif turn.data.inquiry is not None:
-        header = texts.RESUME_INQUIRY
+    kind = flow_kind(turn.state, turn.data)
+    if kind == "withdraw":
+        numbers = turn.data.options
+        header = texts.resume_withdraw(numbers) if turn.returning else texts.CONTINUE_WITHDRAW
+    elif kind == "inquiry":
+        header = texts.RESUME_INQUIRY if turn.returning else texts.CONTINUE_INQUIRY
     else:
-        header = texts.resume_notice(turn.data.service)
+        header = texts.resume_notice(turn.data.service) if turn.returning else texts.CONTINUE_PROMPT
     turn.say(header + "\n\n" + step_prompt.text, step_prompt.buttons)
+
+
+def flow_kind(state: State, data: ConversationData) -> str:
+    """Which flow a state belongs to: 'refund', 'inquiry' or 'withdraw' (what to call it)."""
+    if state is State.WITHDRAW:
+        return "withdraw"
+    if data.inquiry is not None and state in (State.INQUIRY_MESSAGE, State.INQUIRY_ATTACH):
+        return "inquiry"
+    return "refund"
+
+
+EXPIRED_TEXTS = {
+    "refund": texts.EXPIRED,
+    "inquiry": texts.EXPIRED_INQUIRY,
+    "withdraw": texts.EXPIRED_WITHDRAW,
+}
+"""What a customer coming back after the idle timeout reads, by the flow that expired."""
 
 
 def resume_in_menu(turn: Turn, text: str | None = None) -> None:

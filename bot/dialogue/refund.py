@@ -9,7 +9,7 @@ from bot import texts
 from bot.dialogue.events import Reply, rows
 from bot.dialogue.flow import Form, GoTo, Next, Outcome, Reprompt, State, Stay, Step
 from bot.dialogue.inputs import (
-    bank_named,
+    bank_guess,
     clean_message,
     holder_of,
     label_in,
@@ -20,7 +20,7 @@ from bot.dialogue.inputs import (
     yes_word,
 )
 from bot.dialogue.inquiry import start_inquiry
-from bot.dialogue.menus import CONTACT, HANDOFF, NOT_LISTED
+from bot.dialogue.menus import CONTACT, HANDOFF, NOT_LISTED, STATUS
 from bot.dialogue.payloads import index
 from bot.dialogue.services import blocked_lines, next_step_lines, next_steps, reason_text
 from bot.dialogue.turn import Turn
@@ -56,6 +56,8 @@ ENTRIES = (State.CHOOSE_SERVICE, State.BREAKDOWN)
 """Where a request starts: the service list, or the breakdown of a service named in words."""
 
 REASONS: tuple[Reason, ...] = tuple(Reason)
+ALL_BANKS: tuple[str, ...] = tuple(texts.BANK_NAMES)
+"""Every bank a refund can go to (the guesses offered for a typo may be any of them)."""
 
 
 def destination(method: PaymentMethod) -> str:
@@ -238,6 +240,12 @@ class Bank(Step):
         return Reply(texts.ASK_BANK, (*rows(banks, 3), turn.nav()))
 
     async def on_press(self, turn: Turn, action: str, arg: str) -> Outcome | None:
+        if action == "bank_any":  # one of the guesses, which may be a bank without a button
+            guessed = index(arg, len(ALL_BANKS))
+            if guessed is None:
+                return None
+            turn.data.bank = ALL_BANKS[guessed]
+            return Next()
         chosen = index(arg, len(texts.BANKS)) if action == "bank" else None
         if chosen is None:
             return None
@@ -251,11 +259,21 @@ class Bank(Step):
         if any(ch.isdigit() for ch in typed):
             return Reprompt(texts.BANK_INVALID)
         chosen = position(typed, len(texts.BANKS))
-        bank = texts.BANKS[chosen] if chosen is not None else bank_named(typed)
-        if bank is None:
+        if chosen is not None:
+            turn.data.bank = texts.BANKS[chosen]
+            return Next()
+        guess = bank_guess(typed)
+        if guess.bank is not None:
+            turn.data.bank = guess.bank
+            return Next()
+        if not guess.candidates:
             return Reprompt(texts.BANK_UNKNOWN)
-        turn.data.bank = bank
-        return Next()
+        # Close to a bank, not sure which: the guesses as buttons (typing again works too).
+        buttons = [
+            turn.flow_button(name, "bank_any", ALL_BANKS.index(name)) for name in guess.candidates
+        ]
+        turn.say(texts.bank_which(guess.candidates), (*rows(buttons, 1), turn.nav()))
+        return Stay()
 
 
 class Account(Step):
@@ -399,11 +417,10 @@ class Confirm(Step):
         turn.services_changed()
         turn.data.filed_flow, turn.data.filed_number = flow, request.number
         turn.data.last_intent = STATUS_TOPIC  # "언제 들어와요?" next is about this request
-        turn.say(
-            filed_text(turn, request)
-            if created
-            else texts.ALREADY_FILED.format(number=request.number)
-        )
+        if created:
+            turn.say(filed_text(turn, request), ((STATUS,),))
+        else:
+            turn.say(texts.ALREADY_FILED.format(number=request.number))
         return Stay()
 
 

@@ -23,14 +23,16 @@ from bot.dialogue.inputs import (
     looks_like_question,
     nav_word,
     not_a_message,
+    too_short,
 )
 from bot.dialogue.inquiry import on_upload, start_inquiry
-from bot.dialogue.menus import HANDOFF, topic_buttons
+from bot.dialogue.menus import HANDOFF, START_REFUND, WITHDRAW, topic_buttons, typed_global
 from bot.dialogue.payloads import FlowPayload, GlobalPayload, parse
 from bot.dialogue.refund import start_refund
 from bot.dialogue.services import my_services, service_facts
 from bot.dialogue.turn import Turn
 from bot.dialogue.withdraw import start_withdraw
+from core.models import RequestStatus
 from core.text import squash
 
 _STOP_WORDS = ("그만", "중단", "멈춰", "stop")
@@ -39,6 +41,11 @@ _STOP_COMMANDS = frozenset(
 )
 _THUMBS = {"👍": "1", "👎": "0"}
 _HELD_STATES = frozenset({State.MESSAGE, State.INQUIRY_MESSAGE})
+_NEEDS_MORE = {
+    State.MESSAGE: texts.MESSAGE_NEEDS_REASON,
+    State.INQUIRY_MESSAGE: texts.INQUIRY_HOW_TO_WRITE,
+}
+"""What to write, for a hesitation (잠깐만요, 네, 모르겠어요) typed where a message is expected."""
 _DIVERTED_AT_TEXT_STEPS = frozenset({acts.HUMAN, acts.STATUS})
 """Acts that are never an answer at a step that takes text."""
 _ACT_ACTIONS = {acts.WITHDRAW: "wd"}
@@ -116,6 +123,9 @@ async def on_text(turn: Turn, text: str) -> None:
         machine.stop(turn)
         return
     payload = pressed_label(turn, text)
+    if payload is None or _of_an_ended_flow(turn, payload):
+        # A global button's label means it anywhere, even when not on the last message.
+        payload = typed_global(turn.deps.kb, text) or payload
     if payload is not None:
         await on_press(turn, payload)
         return
@@ -129,6 +139,13 @@ async def on_text(turn: Turn, text: str) -> None:
     await _step_text(turn, text)
 
 
+def _of_an_ended_flow(turn: Turn, payload: str) -> bool:
+    """Whether a shown button belongs to a flow that is over (expired, stopped, filed)."""
+    parsed = parse(payload)
+    live = _in_flow(turn) and isinstance(parsed, FlowPayload) and parsed.flow == turn.data.flow
+    return isinstance(parsed, FlowPayload) and not live
+
+
 async def _blank(turn: Turn) -> None:
     """An empty line: the step again (a step that needs text says so first)."""
     if turn.state in machine.FREE_TEXT_STATES:
@@ -140,8 +157,10 @@ async def _blank(turn: Turn) -> None:
 
 
 async def _navigate(turn: Turn, move: str) -> None:
-    """뒤로 / 처음으로 / 다시, typed: what the buttons do, and never a strike."""
-    if not _in_flow(turn):
+    """뒤로 / 처음으로 / 처음부터 / 다시, typed: what the buttons do, and never a strike."""
+    if move == "home":
+        await on_global(turn, GlobalPayload("home", ()))
+    elif not _in_flow(turn):
         turn.say(texts.WHAT_CAN_I_DO, topic_buttons(turn.deps.kb, with_refund=True))
     elif move == "back":
         await machine.back(turn)
@@ -192,6 +211,8 @@ async def _step_text(turn: Turn, text: str) -> None:
 
 async def _not_an_answer(turn: Turn, text: str) -> bool:
     """Handle text at a free-text step that is not its answer; False when it may be one."""
+    if turn.state is State.INQUIRY_MESSAGE and clean_message(text) and too_short(text):
+        return False  # "?" or "ㅇ" is not a question: the step says what to write
     act = faq.act_of(turn, text)
     if act in _DIVERTED_AT_TEXT_STEPS or (act == acts.COMPLAINT and len(text) <= 20):
         # "상담원 연결해 주세요" or "아 짜증나 진짜" is not a message, a bank or a name.
@@ -217,7 +238,7 @@ async def _not_an_answer(turn: Turn, text: str) -> bool:
         return True
     if turn.state in _HELD_STATES and clean_message(text) and not_a_message(text):
         step_prompt = await machine.prompt(turn)
-        turn.say(texts.MESSAGE_NEEDS_REASON + "\n\n" + step_prompt.text, step_prompt.buttons)
+        turn.say(_NEEDS_MORE[turn.state] + "\n\n" + step_prompt.text, step_prompt.buttons)
         return True
     return False
 
@@ -263,7 +284,14 @@ async def _idle_text(turn: Turn, text: str) -> None:
 
 async def _own_matters(turn: Turn, text: str) -> bool:
     """Words about the customer's own services and requests, which the FAQ does not know:
-    "1001 환불해 주세요" files, "1003는요?" gets that service's facts, "접수 됐나요?" the status."""
+    "1001 환불해 주세요" files, "1003는요?" gets that service's facts, "접수 됐나요?" the status,
+    and "신청 취소할게요" from someone with a request waiting for review asks which they mean."""
+    if wishes.cancels_a_request(text):
+        if not await _ask_which_cancel(turn):
+            # Nothing is waiting for review, so it can only be the service (whatever act the
+            # matcher reads into "신청 취소"): start the cancellation.
+            await _apply(turn, await start_refund(turn))
+        return True
     if faq.act_of(turn, text) is not None:
         return False  # "접수한 거 취소해 주세요" is about a filed request: the acts handle it
     service = await wishes.named_service(turn, text)
@@ -284,6 +312,19 @@ async def _own_matters(turn: Turn, text: str) -> bool:
             await account.status(turn)
             return True
     return False
+
+
+async def _ask_which_cancel(turn: Turn) -> bool:
+    """ "신청 취소할게요" with a request waiting for review: withdraw that request, or cancel a
+    service? Asked with both as buttons; False (today's reading) when nothing is waiting."""
+    if turn.customer is None:
+        return False
+    filed = await turn.deps.helpdesk.requests.list(customer_id=turn.customer.id, tx=turn.tx)
+    waiting = [r.number for r in filed if r.status is RequestStatus.SUBMITTED]
+    if not waiting:
+        return False
+    turn.say(texts.which_cancel(waiting), ((WITHDRAW,), (START_REFUND,)))
+    return True
 
 
 # Commands ------------------------------------------------------------------------------------
@@ -358,6 +399,8 @@ async def on_step(turn: Turn, action: str, arg: str) -> None:
         turn.replies.append(await machine.prompt(turn))
     elif action == "back":
         await machine.back(turn)
+    elif action == "home":
+        _go_home(turn)
     elif action == "keep_text" and held is not None and turn.state in _HELD_STATES:
         await _apply(turn, await machine.STEPS[turn.state].on_text(turn, held))
     elif action == "discard" and pending in _STARTS_FLOW:
@@ -407,6 +450,24 @@ async def _contact(turn: Turn, p: GlobalPayload) -> Outcome | None:
     return None
 
 
+async def _home(turn: Turn, p: GlobalPayload) -> Outcome | None:
+    """처음으로: the first menu. Leaving a filled-in form is asked first (it would be lost)."""
+    if _in_flow(turn) and turn.data.filled_in():
+        home = turn.flow_button(texts.BTN_HOME, "home")
+        keep = turn.flow_button(texts.BTN_KEEP_WRITING, "resume")
+        turn.say(texts.HOME_QUESTION, ((home,), (keep,)))
+    else:
+        _go_home(turn)
+    return None
+
+
+def _go_home(turn: Turn) -> None:
+    """Leave any flow (saying that nothing was filed) and show the first menu."""
+    if _in_flow(turn):
+        machine.stop(turn)
+    turn.say(texts.WHAT_CAN_I_DO, topic_buttons(turn.deps.kb, with_refund=True))
+
+
 async def _topics(turn: Turn, p: GlobalPayload) -> Outcome | None:
     turn.say(texts.TOPICS_INTRO, topic_buttons(turn.deps.kb, with_refund=True))
     return None
@@ -422,11 +483,14 @@ GLOBAL_ACTIONS: dict[str, GlobalAction] = {
     "status": _status,
     "contact": _contact,
     "topics": _topics,
+    "home": _home,
 }
 """Buttons that work in every state. Some start a flow; the others are asides, after which a
 flow in progress asks its question again."""
 
 _STARTS_FLOW = frozenset({"refund", "ho", "wd"})
+_LEAVES_FLOW = frozenset({"home"})
+"""Actions that end the flow themselves (or ask first): no step question after them."""
 _MENUS = frozenset({"contact", "topics", "svc", "status"})
 """Asides that are menus themselves: in a flow they offer [이어서 작성하기] instead of the step."""
 
@@ -448,7 +512,7 @@ async def on_global(turn: Turn, payload: GlobalPayload) -> None:
         return
     mark = len(turn.replies)
     await _apply(turn, await handler(turn, payload))
-    if not in_flow or payload.action in _STARTS_FLOW:
+    if not in_flow or payload.action in _STARTS_FLOW | _LEAVES_FLOW:
         return
     if payload.action in _MENUS:
         machine.resume_in_menu(turn)

@@ -35,6 +35,12 @@ _ASKS_STATUS = re.compile(
     r"(됐|되었|된\s*거|된건|안\s*됐|안됐|안\s*되|내역|목록|현황|상태|어케|어떻게\s*됐|결과|확인)"
     r"|^(된|됐|접수\s*됐|처리\s*됐)"
 )
+_CANCELS_A_REQUEST = re.compile(r"(신청|접수)(을|를|은|는|도|좀|건|것)?(취소|캔슬|취쇼)")
+_NAMES_THE_FILED_ONE = re.compile(
+    r"철회|취하|(환불|취소)(신청|접수|요청)|(신청|접수|요청)(한|했던|했|된|해둔|해놓은)"
+    r"|넣은|낸|r-?\d{8}"
+)
+_NAMES_THE_SERVICE = re.compile(r"서비스|알림톡|sms|호스팅|카톡|\d{3,}")
 _STATUS_FOLLOW_UP = re.compile(r"언제|어떻게|됐|되나|되었|맞죠|맞나|입금|적립|들어와|들어오")
 STATUS_TOPIC = "request_status"
 """The last answer was about the customer's own requests (a filing, /status, a notice)."""
@@ -59,11 +65,30 @@ def wants_to_file(text: str) -> bool:
     )
 
 
+def cancels_a_request(text: str) -> bool:
+    """ "신청 취소할게요", "접수 취소": cancelling a 신청/접수 without saying which one — the
+    request already filed (withdraw it) or the service itself (file a cancellation). A question
+    ("신청 취소 가능한가요?") is left to the FAQ."""
+    if looks_like_question(text):
+        return False
+    squashed = re.sub(r"[^\w가-힣-]", "", squash(text))
+    if len(squashed) > 25 or not _CANCELS_A_REQUEST.search(squashed):
+        return False
+    return not (_NAMES_THE_FILED_ONE.search(squashed) or _NAMES_THE_SERVICE.search(squashed))
+
+
+def service_digits_in(text: str) -> set[str]:
+    """The digits of every service id the text names ("SMS-1001", "1001"), request numbers
+    (R-20261201-0001) and amounts or dates aside."""
+    text = _REQUEST_NUMBER.sub(" ", text)
+    return {m.group(1) or m.group(2) for m in _SERVICE_ID.finditer(text)}
+
+
 async def named_service(turn: Turn, text: str) -> ServiceView | None:
     """The customer's own service the text names by its id ("SMS-1001", "1001"), if any."""
     if turn.customer is None:
         return None
-    wanted = {m.group(1) or m.group(2) for m in _SERVICE_ID.finditer(text)}
+    wanted = service_digits_in(text)
     if not wanted:
         return None
     for view in await turn.services():

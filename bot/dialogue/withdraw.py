@@ -15,8 +15,10 @@ from bot.dialogue.inputs import position, yes_word
 from bot.dialogue.menus import HANDOFF, START_REFUND
 from bot.dialogue.payloads import index
 from bot.dialogue.turn import Turn
+from bot.dialogue.wishes import service_digits_in
+from core.calendar import to_kst
 from core.errors import IllegalTransition, NotFound
-from core.models import RequestStatus
+from core.models import RefundRequest, RequestStatus
 from core.policy import check_eligibility
 
 WITHDRAW_FORMS: dict[str, Form] = {"withdraw": (State.WITHDRAW,)}
@@ -59,11 +61,15 @@ class Withdraw(Step):
             question = texts.withdraw_question(request.number, request.service_id, request.total)
             confirm = turn.flow_button(texts.BTN_WITHDRAW, "wd", 0)
             return Reply(question, ((confirm,), (keep,)))
-        buttons = [
-            turn.flow_button(texts.withdraw_button(number), "wd", i)
-            for i, number in enumerate(numbers)
-        ]
-        return Reply(texts.WITHDRAW_CHOOSE, (*rows(buttons), (keep,)))
+        lines, buttons = [texts.WITHDRAW_CHOOSE], []
+        for i, request in enumerate(await _requests(turn)):
+            filed = to_kst(request.created_at).date()
+            number, service_id, total = request.number, request.service_id, request.total
+            lines.append(texts.withdraw_line(number, service_id, total, filed))
+            label = texts.withdraw_button(service_id, total)
+            buttons.append(turn.flow_button(label, "wd", i))
+        lines.append(texts.WITHDRAW_TYPE_HINT)
+        return Reply("\n".join(lines), (*rows(buttons, 1), (keep,)))
 
     async def on_press(self, turn: Turn, action: str, arg: str) -> Outcome | None:
         chosen = index(arg, len(turn.data.options)) if action == "wd" else None
@@ -99,10 +105,18 @@ class Withdraw(Step):
             return await self.on_press(turn, "wd", "0")
         chosen = position(text, len(numbers))
         typed = "".join(text.split()).upper()
-        for i, number in enumerate(numbers):
-            if number in typed:
-                chosen = i
+        services = service_digits_in(text)
+        for i, request in enumerate(await _requests(turn)):
+            digits = "".join(ch for ch in request.service_id if ch.isdigit())
+            if request.number in typed or (digits and digits in services):
+                chosen = i  # its request number, or its service's id ("1005", "SMS-1005")
         return await self.on_press(turn, "wd", str(chosen)) if chosen is not None else None
+
+
+async def _requests(turn: Turn) -> list[RefundRequest]:
+    """The requests offered for withdrawal, in the order of their buttons."""
+    helpdesk = turn.deps.helpdesk
+    return [await helpdesk.requests.get(number, tx=turn.tx) for number in turn.data.options]
 
 
 STEPS: tuple[Step, ...] = (Withdraw(),)

@@ -81,14 +81,16 @@ def test_a_mycash_refund_through_buttons_files_one_request(shared: Harness):
     assert filed[0]["reason"] == "서비스 불만" and filed[0]["status"] == "submitted"
     assert filed[0]["channel"] == "telegram"
 
-    # Every pressed message shows the choice, and the last one (the completion) no keyboard:
-    # each press turned the pressed message into the next step, so only the current step's
-    # buttons were ever live. (A question answered by typing keeps its [이전 단계]/[그만하기];
-    # pressed later, they only get the step asked again.)
+    # Every pressed message shows the choice, and the last one (the completion) no step's
+    # keyboard, only [신청 현황 보기]: each press turned the pressed message into the next step,
+    # so only the current step's buttons were ever live. (A question answered by typing keeps
+    # its [이전 단계]/[그만하기]; pressed later, they only get the step asked again.)
     for message_id, label in chat.pressed:
         pressed = shared.api.message(3001, message_id)
         assert f"👉 {label}" in pressed["text"], pressed["text"]
-    assert shared.api.message(3001, chat.pressed[-1][0])["reply_markup"] is None
+    markup = shared.api.message(3001, chat.pressed[-1][0])["reply_markup"]
+    status_button = {"callback_data": "g:status", "text": "신청 현황 보기"}
+    assert markup == {"inline_keyboard": [[status_button]]}
     # One counted call per turn: a press is answered by editing the pressed message.
     counted = [
         e

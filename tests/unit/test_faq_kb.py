@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import re
-import time
 import tomllib
 from pathlib import Path
 from typing import Any
@@ -11,7 +10,6 @@ from typing import Any
 import pytest
 
 from faq.kb import ACTIONS, KnowledgeBaseError, load_knowledge_base
-from faq.matcher import Matcher
 
 PACKAGED = Path(__file__).resolve().parents[2] / "faq" / "data" / "intents.toml"
 
@@ -151,13 +149,6 @@ def test_broken_toml_and_missing_file_are_reported(tmp_path: Path) -> None:
         load_knowledge_base(bad)
     with pytest.raises(KnowledgeBaseError, match="cannot read"):
         load_knowledge_base(tmp_path / "missing.toml")
-
-
-def test_loading_and_indexing_take_well_under_half_a_second() -> None:
-    # The target is 200 ms (benchmarks/faq_bench.py); the bound leaves room for a busy machine.
-    start = time.perf_counter()
-    Matcher(load_knowledge_base(PACKAGED))  # an explicit path bypasses the cache
-    assert time.perf_counter() - start < 0.5
 
 
 ACTS = PACKAGED.with_name("acts.toml")
