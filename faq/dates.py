@@ -79,6 +79,7 @@ _REQUEST_EVENT = re.compile(
 )
 _SERVICE_EVENT = re.compile(
     r"신청|가입|결제|결재|구매|구입|샀|산거|산건|발급|개통|이용시작|쓰기시작|시작했|등록했|한거|한건"
+    r"|^(?:에|쯤에|경에|께)?(?:산|들인|들여놓은)(?=[가-힣])"
 )
 _REQUEST_BEFORE = re.compile(
     r"(?:(?:환불|취소)(?:신청|요청|접수)|접수|신청넣|요청)"
@@ -106,6 +107,8 @@ _RELATIVE_DAY = re.compile(r"엊그저께|엊그제|그저께|그제|어제|어�
 _RELATIVE_DAYS = {"오늘": 0, "어제": 1, "어저께": 1, "그제": 2, "그저께": 2, "엊그제": 2,
                   "엊그저께": 2}
 _WEEKDAY = re.compile(r"(지난주|저번주|이번주|지난|저번)?([월화수목금토일])요일")
+# "지난 주말에", "주말에 가입했는데": the latest Saturday-Sunday (this one only if it has begun).
+_WEEKEND = re.compile(r"(지난|저번|이번|지지난|지지난주)?주말")
 # "11월 둘째 주", "11월 첫 주 금요일": a week of a month, or one day of it.
 _WEEK_OF_MONTH = re.compile(
     r"(?<![\d/.\-])(\d{1,2})월(첫|둘|셋|넷|다섯|마지막|[1-5])(?:째|번째)?주(?:차)?(?:([월화수목금토일])요일)?"
@@ -166,11 +169,54 @@ class Elapsed:
 
 
 def _compact(text: str) -> str:
-    """NFKC, lower case, no spaces; keep /, ., -, ~ only between digits (dates, ranges)."""
+    """NFKC, lower case, no spaces; keep /, ., -, ~ only between digits (dates, ranges);
+    months and days written as Sino-Korean numerals in digits ("십일월 이십 사 일" → 11월24일)."""
     s = unicodedata.normalize("NFKC", text).lower().replace("욜", "요일")
     s = re.sub(r"(?<=\d)\s*([/.\-~])\s*(?=\d)", r"\1", s)
     s = re.sub(r"(?<!\d)[/.\-~]|[/.\-~](?!\d)", " ", s)
-    return re.sub(r"[^0-9a-z가-힣/.\-~()]", "", s)
+    return _digits_for_numerals(re.sub(r"[^0-9a-z가-힣/.\-~()]", "", s))
+
+
+# Sino-Korean numerals customers type for dates ("시월 말", "이십 사 일 날", "십일월 이십일 일에").
+# Only where they can only be a date: a month before a day, 초/중순/말 or 에, a month name no
+# word shares (시월, 유월, 십일월, 십이월), and a day number with 십 in it before what a calendar
+# day takes (에, 날, 자, 신청 ...) or right after a month. Single-digit days stand alone only
+# after a month ("오일" is also oil, "이일" this work); "십일 지났어요" stays a duration.
+_SINO_DIGIT = {"일": 1, "이": 2, "삼": 3, "사": 4, "오": 5, "육": 6, "칠": 7, "팔": 8, "구": 9}
+_SINO_MONTH = re.compile(
+    r"(?<![가-힣])(십이|십일|시|유|일|이|삼|사|오|칠|팔|구)월"
+    r"(?=(?:\d|[이삼]?십|[일이삼사오육칠팔구]일)|초|중순|중|하순|말|에)"
+    r"|(?<![가-힣])(십이|십일|시|유)월"
+)
+_SINO_DAY_NUMBER = r"(?:([이삼])?십([일이삼사오육칠팔구])?|([일이삼사오육칠팔구]))"
+_SINO_DAY_AFTER_MONTH = re.compile(r"(?<=\d월)" + _SINO_DAY_NUMBER + "일")
+_SINO_DAY = re.compile(
+    r"(?<![가-힣])(?:([이삼])?십([일이삼사오육칠팔구])?)일(?=에|날|자|신청|결제|가입|구매|인데|이었)"
+)
+_SINO_MONTHS = {"십이": 12, "십일": 11, "시": 10, "유": 6}
+
+
+def _sino_month(m: re.Match[str]) -> str:
+    word = m.group(1) or m.group(2)
+    return f"{_SINO_MONTHS.get(word) or _SINO_DIGIT[word]}월"
+
+
+def _sino_day(m: re.Match[str]) -> str:
+    tens, ones = m.group(1), m.group(2)
+    single = m.group(3) if m.re is _SINO_DAY_AFTER_MONTH else None
+    if single:
+        return f"{_SINO_DIGIT[single]}일"
+    n = 10 * (_SINO_DIGIT[tens] if tens else 1) + (_SINO_DIGIT[ones] if ones else 0)
+    return f"{n}일" if n <= 31 else m.group(0)
+
+
+def _digits_for_numerals(comp: str) -> str:
+    """Months and days written as Sino-Korean numerals, in digits (see _SINO_MONTH)."""
+    if "월" not in comp and "일" not in comp:
+        return comp
+    comp = _SINO_MONTH.sub(_sino_month, comp)
+    comp = _SINO_DAY_AFTER_MONTH.sub(_sino_day, comp)
+    return _SINO_DAY.sub(_sino_day, comp)
 
 
 def _event(comp: str, start: int, end: int) -> str | None:
@@ -448,6 +494,17 @@ def _dates(comp: str, today: date) -> Iterator[tuple[int, int, date, date]]:
             back = (today.weekday() - target) % 7 or 7
             d = today - timedelta(days=back)
         yield m.start(), m.end(), d, d
+    for m in _WEEKEND.finditer(comp):
+        if not free(m):
+            continue
+        saturday = today - timedelta(days=(today.weekday() - 5) % 7)
+        if m.group(1) in ("지지난", "지지난주") or (
+            m.group(1) in ("지난", "저번") and today.weekday() >= 5
+        ):
+            saturday -= timedelta(days=7)  # on a weekend, "지난 주말" is the one before
+        elif m.group(1) == "이번" and today.weekday() < 5:
+            continue  # this weekend is still ahead
+        yield m.start(), m.end(), saturday, min(today, saturday + timedelta(days=1))
 
 
 def read_elapsed(
@@ -497,7 +554,7 @@ def _mentions(text: str, today: date | None) -> list[Mention]:
 
 _DAY_PRECISE = (
     _ISO, _MONTH_DAY, _SLASH_DATE, _MONTH_PART, _DAY_OF_MONTH, _WEEKDAY, _WEEK_OF_MONTH,
-    _NAMED_DAY,
+    _NAMED_DAY, _WEEKEND,
 )
 
 

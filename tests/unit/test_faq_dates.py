@@ -41,6 +41,15 @@ def matcher() -> Matcher:
         ("빼빼로데이에 결제한 건", "over"),
         ("한가위 연휴 때 가입한 건데", "over"),
         ("블프 때 산 건데", "within"),  # 2026-11-27
+        # Months and days written as Sino-Korean numerals, spaced as they are spoken.
+        ("십일월 이십일 일에 신청한 거", "over"),  # 11-21
+        ("이십 사 일 날 신청 했는데", "over"),  # 11-24, day 8
+        ("이십 오 일 에 가입 했는데", "within"),  # 11-25, day 7
+        ("시월 말에 결제 한 거", "over"),
+        # Weekends, and a service that was bought ("산").
+        ("지난 주말에 가입했는데", "within"),  # 11-28..29
+        ("지지난 주말에 신청한 건", "over"),
+        ("11월 중순에 산 알림톡", "over"),
     ],
 )
 def test_calendar_dates_and_weekdays_are_read_against_today(text: str, verdict: str) -> None:
@@ -65,6 +74,19 @@ def test_calendar_dates_and_weekdays_are_read_against_today(text: str, verdict: 
 def test_durations_need_no_calendar(text: str, verdict: str) -> None:
     assert read_elapsed(text).verdict == verdict
     assert read_elapsed(text, TODAY).verdict == verdict
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "충전금 이월돼요?",
+        "십일 동안 고민했어요",
+        "회사일이 바빠서 못 봤어요",
+        "주말에도 처리되나요",
+    ],
+)
+def test_words_that_only_look_like_numerals_or_days_are_not_dates(text: str) -> None:
+    assert read_elapsed(text, TODAY).verdict is None
 
 
 def test_without_today_calendar_dates_say_nothing() -> None:
