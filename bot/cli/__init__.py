@@ -1025,6 +1025,3 @@ _HANDLERS: dict[str, Callable[[argparse.Namespace, Settings], int]] = {
     "stats": _cmd_stats,
 }
 
-
-if __name__ == "__main__":
-    raise SystemExit(main())
