@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import warnings
 from typing import Any
@@ -11,9 +12,15 @@ import pytest
 from telegram.error import Forbidden, NetworkError, RetryAfter, TimedOut
 from telegram.warnings import PTBDeprecationWarning
 
-from bot import telegram as channel
 from bot.dialogue import Button, Reply
-from bot.telegram import FloodGuard, RedactingFilter, merge_replies, send_with_retry, split_text
+from bot.telegram import (
+    FloodGuard,
+    RedactingFilter,
+    merge_replies,
+    send_with_retry,
+    split_text,
+    updates,
+)
 
 
 def test_long_text_is_split_at_line_breaks_within_the_limit():
@@ -51,7 +58,7 @@ async def test_retry_after_is_waited_out_and_the_message_sent(monkeypatch):
     async def fake_sleep(seconds: float) -> None:
         waits.append(seconds)
 
-    monkeypatch.setattr(channel.asyncio, "sleep", fake_sleep)
+    monkeypatch.setattr(asyncio, "sleep", fake_sleep)
     outcomes: list[Exception | str] = [RetryAfter(3), TimedOut(), NetworkError("502"), "sent"]
 
     async def call() -> str:
@@ -154,14 +161,14 @@ async def test_a_send_that_never_reached_telegram_is_retried(monkeypatch, unsent
     async def no_sleep(seconds: float) -> None:
         pass
 
-    monkeypatch.setattr(channel.asyncio, "sleep", no_sleep)
+    monkeypatch.setattr(asyncio, "sleep", no_sleep)
     call, calls = _failing_call(unsent, unsent)
     assert await send_with_retry(call, "sendMessage") == "sent"
     assert calls == [3]
 
 
 def test_the_flood_guard_forgets_quiet_users(monkeypatch):
-    monkeypatch.setattr(channel, "FLOOD_MAX_TRACKED_USERS", 2)
+    monkeypatch.setattr(updates, "FLOOD_MAX_TRACKED_USERS", 2)
     guard = FloodGuard(window=10, limit=3)
     for user in range(3):
         guard.check(user, now=0)
@@ -181,7 +188,7 @@ async def test_a_flood_wait_is_honoured_in_either_ptb_mode_without_a_warning(
     async def fake_sleep(seconds: float) -> None:
         waits.append(seconds)
 
-    monkeypatch.setattr(channel.asyncio, "sleep", fake_sleep)
+    monkeypatch.setattr(asyncio, "sleep", fake_sleep)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")  # PTB's own constructor warns in seconds mode
         flood = RetryAfter(3)
