@@ -64,16 +64,22 @@ class ChatOrderedProcessor(BaseUpdateProcessor):
 class FloodGuard:
     """Per-user sliding window: past the limit, updates are answered with a short note only."""
 
-    def __init__(self, window: float = FLOOD_WINDOW_SECONDS, limit: int = FLOOD_MAX_UPDATES):
+    def __init__(
+        self,
+        window: float = FLOOD_WINDOW_SECONDS,
+        limit: int = FLOOD_MAX_UPDATES,
+        max_tracked: int = FLOOD_MAX_TRACKED_USERS,
+    ) -> None:
         self.window = window
         self.limit = limit
+        self.max_tracked = max_tracked  # past this many users, quiet ones are forgotten
         self._seen: dict[int, deque[float]] = {}
         self._warned: dict[int, float] = {}
 
     def check(self, user_id: int, now: float | None = None) -> str:
         """Return 'ok', 'warn' (first refusal in a window) or 'drop'."""
         now = time.monotonic() if now is None else now
-        if len(self._seen) > FLOOD_MAX_TRACKED_USERS:
+        if len(self._seen) > self.max_tracked:
             self._forget_quiet_users(now)
         seen = self._seen.setdefault(user_id, deque())
         while seen and now - seen[0] > self.window:
@@ -85,6 +91,11 @@ class FloodGuard:
             self._warned[user_id] = now
             return "warn"
         return "drop"
+
+    @property
+    def tracked(self) -> int:
+        """How many users the guard remembers updates of."""
+        return len(self._seen)
 
     def _forget_quiet_users(self, now: float) -> None:
         """Drop users with nothing in the window, so memory does not grow with every user."""

@@ -19,7 +19,6 @@ from bot.telegram import (
     merge_replies,
     send_with_retry,
     split_text,
-    updates,
 )
 
 
@@ -167,13 +166,16 @@ async def test_a_send_that_never_reached_telegram_is_retried(monkeypatch, unsent
     assert calls == [3]
 
 
-def test_the_flood_guard_forgets_quiet_users(monkeypatch):
-    monkeypatch.setattr(updates, "FLOOD_MAX_TRACKED_USERS", 2)
-    guard = FloodGuard(window=10, limit=3)
-    for user in range(3):
-        guard.check(user, now=0)
-    guard.check(99, now=100)
-    assert set(guard._seen) == {99}
+def test_the_flood_guard_forgets_quiet_users_but_not_a_flooding_one():
+    guard = FloodGuard(window=10, limit=2, max_tracked=2)
+    guard.check(2, now=0)  # quiet since long before t=100
+    assert [guard.check(1, now=t) for t in (100, 100.5, 101)] == ["ok", "ok", "warn"]
+    guard.check(3, now=101)
+    assert guard.tracked == 3
+
+    guard.check(4, now=101)  # past max_tracked: the quiet user is forgotten as 4 is added
+    assert guard.tracked == 3
+    assert guard.check(1, now=102) == "drop"  # the flooding user is still held back
 
 
 @pytest.mark.parametrize("ptb_timedelta", ["true", "false"])
