@@ -126,7 +126,7 @@ def group_misses(events: list[dict[str, Any]]) -> list[MissGroup]:
     return groups
 
 
-# Chat ids start with their channel's prefix (bot/telegram.py, bot/kakao, bot/console.py).
+# Chat ids start with their channel's prefix (bot/telegram, bot/kakao, bot/console.py).
 _CHANNEL_OF_PREFIX = {"tg": "telegram", "kakao": "kakao", "console": "console"}
 
 

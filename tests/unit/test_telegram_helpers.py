@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import warnings
 from typing import Any
@@ -11,9 +12,14 @@ import pytest
 from telegram.error import Forbidden, NetworkError, RetryAfter, TimedOut
 from telegram.warnings import PTBDeprecationWarning
 
-from bot import telegram as channel
 from bot.dialogue import Button, Reply
-from bot.telegram import FloodGuard, RedactingFilter, merge_replies, send_with_retry, split_text
+from bot.telegram import (
+    FloodGuard,
+    RedactingFilter,
+    merge_replies,
+    send_with_retry,
+    split_text,
+)
 
 
 def test_long_text_is_split_at_line_breaks_within_the_limit():
@@ -51,7 +57,7 @@ async def test_retry_after_is_waited_out_and_the_message_sent(monkeypatch):
     async def fake_sleep(seconds: float) -> None:
         waits.append(seconds)
 
-    monkeypatch.setattr(channel.asyncio, "sleep", fake_sleep)
+    monkeypatch.setattr(asyncio, "sleep", fake_sleep)
     outcomes: list[Exception | str] = [RetryAfter(3), TimedOut(), NetworkError("502"), "sent"]
 
     async def call() -> str:
@@ -154,19 +160,22 @@ async def test_a_send_that_never_reached_telegram_is_retried(monkeypatch, unsent
     async def no_sleep(seconds: float) -> None:
         pass
 
-    monkeypatch.setattr(channel.asyncio, "sleep", no_sleep)
+    monkeypatch.setattr(asyncio, "sleep", no_sleep)
     call, calls = _failing_call(unsent, unsent)
     assert await send_with_retry(call, "sendMessage") == "sent"
     assert calls == [3]
 
 
-def test_the_flood_guard_forgets_quiet_users(monkeypatch):
-    monkeypatch.setattr(channel, "FLOOD_MAX_TRACKED_USERS", 2)
-    guard = FloodGuard(window=10, limit=3)
-    for user in range(3):
-        guard.check(user, now=0)
-    guard.check(99, now=100)
-    assert set(guard._seen) == {99}
+def test_the_flood_guard_forgets_quiet_users_but_not_a_flooding_one():
+    guard = FloodGuard(window=10, limit=2, max_tracked=2)
+    guard.check(2, now=0)  # quiet since long before t=100
+    assert [guard.check(1, now=t) for t in (100, 100.5, 101)] == ["ok", "ok", "warn"]
+    guard.check(3, now=101)
+    assert guard.tracked == 3
+
+    guard.check(4, now=101)  # past max_tracked: the quiet user is forgotten as 4 is added
+    assert guard.tracked == 3
+    assert guard.check(1, now=102) == "drop"  # the flooding user is still held back
 
 
 @pytest.mark.parametrize("ptb_timedelta", ["true", "false"])
@@ -181,7 +190,7 @@ async def test_a_flood_wait_is_honoured_in_either_ptb_mode_without_a_warning(
     async def fake_sleep(seconds: float) -> None:
         waits.append(seconds)
 
-    monkeypatch.setattr(channel.asyncio, "sleep", fake_sleep)
+    monkeypatch.setattr(asyncio, "sleep", fake_sleep)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")  # PTB's own constructor warns in seconds mode
         flood = RetryAfter(3)
