@@ -214,7 +214,14 @@ async def _not_an_answer(turn: Turn, text: str) -> bool:
     if turn.state is State.INQUIRY_MESSAGE and clean_message(text) and too_short(text):
         return False  # "?" or "ㅇ" is not a question: the step says what to write
     act = faq.act_of(turn, text)
-    if act in _DIVERTED_AT_TEXT_STEPS or (act == acts.COMPLAINT and len(text) <= 20):
+    # "신청 철회할게요" is never a bank, a number or a name; at a message step it may be the
+    # message itself ("없던 걸로 해 주세요"), so it stays there.
+    withdraws = act == acts.WITHDRAW and turn.state not in _HELD_STATES
+    if (
+        act in _DIVERTED_AT_TEXT_STEPS
+        or withdraws
+        or (act == acts.COMPLAINT and len(text) <= 20)
+    ):
         # "상담원 연결해 주세요" or "아 짜증나 진짜" is not a message, a bank or a name.
         await _act_in_flow(turn, act)
         return True
