@@ -125,7 +125,8 @@ async def unusable(turn: Turn, problem: str) -> None:
             (CONTACT,),
             (turn.flow_button(texts.BTN_STOP, "stop"),),
         )
-        turn.say(problem + "\n" + texts.LADDER, buttons)
+        ladder = texts.LADDER_BY_FLOW[flow_kind(turn.state, turn.data)]
+        turn.say(problem + "\n" + ladder, buttons)
         return
     step_prompt = await prompt(turn)
     turn.say(problem + "\n\n" + step_prompt.text, step_prompt.buttons)

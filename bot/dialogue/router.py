@@ -254,7 +254,8 @@ async def _ask_to_stop(turn: Turn) -> None:
     """A bare "취소" in a form: stop the request, or go on? (Never filed, never guessed.)"""
     stop = turn.flow_button(texts.BTN_STOP, "stop")
     resume = turn.flow_button(texts.BTN_RESUME, "resume")
-    turn.say(texts.STOP_QUESTION, ((stop,), (resume,)))
+    question = texts.STOP_QUESTION_BY_FLOW[machine.flow_kind(turn.state, turn.data)]
+    turn.say(question, ((stop,), (resume,)))
 
 
 async def _act_in_flow(turn: Turn, act: str) -> None:
@@ -515,7 +516,8 @@ async def on_global(turn: Turn, payload: GlobalPayload) -> None:
         turn.data.pending = payload.action
         keep = turn.flow_button(texts.BTN_RESUME, "resume")
         discard = turn.flow_button(texts.BTN_DISCARD, "discard")
-        turn.say(texts.DISCARD_QUESTION, ((discard,), (keep,)))
+        question = texts.DISCARD_QUESTION_BY_FLOW[machine.flow_kind(turn.state, turn.data)]
+        turn.say(question, ((discard,), (keep,)))
         return
     mark = len(turn.replies)
     await _apply(turn, await handler(turn, payload))
