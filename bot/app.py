@@ -10,15 +10,17 @@ import asyncio
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
-from bot.dialogue import DialogueLimits, Engine
 from bot.settings import Settings
 from core.calendar import Clock, system_clock
 from core.storage import Database
 from core.usecases import Helpdesk, LinkLimits
 from core.usecases.linking import Sleep
-from faq.kb import KnowledgeBase, load_knowledge_base
-from faq.matcher import Matcher
+
+if TYPE_CHECKING:
+    from bot.dialogue import DialogueLimits, Engine
+    from faq.kb import KnowledgeBase
 
 
 @dataclass
@@ -45,6 +47,12 @@ def assemble(
     kb: KnowledgeBase | None = None,
 ) -> App:
     """Build the use cases and the engine over an open database."""
+    # Imported here: the agents' commands open only the use cases (open_helpdesk) and should
+    # not pay for loading the dialogue engine, the knowledge base and the matcher's model.
+    from bot.dialogue import Engine
+    from faq.kb import load_knowledge_base
+    from faq.matcher import Matcher
+
     helpdesk = Helpdesk(db, clock, link_limits=link_limits, sleep=sleep)
     kb = kb or load_knowledge_base()
     engine = Engine(helpdesk, kb, Matcher(kb), channel=channel, limits=limits)

@@ -4,12 +4,15 @@ from __future__ import annotations
 
 from datetime import timedelta
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from pydantic import AliasChoices, Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
-from bot.dialogue.turn import DialogueLimits
 from core.storage import DatabaseUrl
+
+if TYPE_CHECKING:
+    from bot.dialogue.turn import DialogueLimits
 
 DEFAULT_DB = Path("helpdesk.db")
 
@@ -98,6 +101,8 @@ class Settings(BaseSettings):
 
     def dialogue_limits(self) -> DialogueLimits:
         """The conversation's tunables."""
+        from bot.dialogue.turn import DialogueLimits  # only channels load the dialogue engine
+
         return DialogueLimits(idle_timeout=timedelta(minutes=self.idle_minutes))
 
     def secret_key_bytes(self) -> bytes | None:

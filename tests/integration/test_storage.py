@@ -79,6 +79,25 @@ async def test_reopening_keeps_the_data_and_does_not_migrate_again(
     assert schema_version(raw_db) == reopened.migrated_from == len(MIGRATIONS)
 
 
+async def test_a_command_opens_a_current_database_while_the_bot_is_writing(
+    db_path: Path, demo_bytes: bytes
+) -> None:
+    """An agent's command opened beside a bot in the middle of a write (an import batch, a
+    turn) must not wait for it: opening a database already at this version writes nothing."""
+    bot = await Database.open(db_path)
+    try:
+        number = await filed_request(bot, demo_bytes)
+        async with bot.transaction():  # the bot holds SQLite's write lock meanwhile
+            agent = await Database.open(db_path, busy_timeout_ms=100)
+            try:
+                request, _ = await Helpdesk(agent, fixed_clock(NOW)).requests.show(number)
+            finally:
+                await agent.close()
+        assert request.number == number
+    finally:
+        await bot.close()
+
+
 async def test_a_database_from_a_newer_program_is_refused(
     open_db: OpenDb, raw_db: RawDatabase
 ) -> None:
