@@ -43,12 +43,16 @@ def table(rows: list[list[str]], headers: list[str]) -> str:
     from unicodedata import east_asian_width
 
     def width(text: str) -> int:
+        if text.isascii():  # ids, amounts, dates: most cells, and one C call
+            return len(text)
         return sum(2 if east_asian_width(ch) in "WF" else 1 for ch in text)
 
-    widths = [max(width(r[i]) for r in [headers, *rows]) for i in range(len(headers))]
+    every = [headers, *rows]
+    measured = [[width(cell) for cell in row] for row in every]  # once per cell: 40k rows
+    widths = [max(m[i] for m in measured) for i in range(len(headers))]
     lines = []
-    for row in [headers, *rows]:
-        cells = [cell + " " * (w - width(cell)) for cell, w in zip(row, widths, strict=True)]
+    for row, sizes in zip(every, measured, strict=True):
+        cells = [cell + " " * (w - n) for cell, n, w in zip(row, sizes, widths, strict=True)]
         lines.append("  ".join(cells).rstrip())
     return "\n".join(lines)
 
