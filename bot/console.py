@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import re
 import sys
 import threading
 from pathlib import Path
@@ -38,11 +39,15 @@ def render(replies: list[Reply]) -> tuple[str, list[Button]]:
     return "\n".join(lines), buttons
 
 
+_PRINTED_NUMBER = re.compile(r"\[?([0-9]{1,2})\]?\s*번?")
+
+
 def to_event(line: str, buttons: list[Button]) -> Event:
     """A typed number or exact button label presses that button; anything else is text."""
     text = line.strip()
-    if text.isascii() and text.isdigit() and 1 <= int(text) <= len(buttons):
-        return Press(buttons[int(text) - 1].payload)
+    number = _PRINTED_NUMBER.fullmatch(text)  # "2", "2번", "[2]": the number printed beside it
+    if number is not None and 1 <= int(number.group(1)) <= len(buttons):
+        return Press(buttons[int(number.group(1)) - 1].payload)
     for button in buttons:
         if text == button.label:
             return Press(button.payload)

@@ -46,6 +46,26 @@ _NEEDS_MORE = {
     State.INQUIRY_MESSAGE: texts.INQUIRY_HOW_TO_WRITE,
 }
 """What to write, for a hesitation (잠깐만요, 네, 모르겠어요) typed where a message is expected."""
+_STEP_LABELS = frozenset(
+    squash(label)
+    for label in (
+        texts.BTN_NEXT,
+        texts.BTN_CONTINUE,
+        texts.BTN_RETRY_HOLDER,
+        texts.BTN_RETRY_ACCOUNT,
+        texts.BTN_OTHER_QUESTION,
+        texts.BTN_NO_ATTACHMENT,
+        texts.BTN_FILE_INQUIRY,
+        texts.BTN_KEEP,
+        texts.BTN_RESUME,
+        texts.BTN_DISCARD,
+        texts.BTN_KEEP_WRITING,
+        texts.BTN_KEEP_TEXT,
+        texts.BTN_RETYPE,
+    )
+)
+"""Labels of step buttons that only mean pressing that button; typed where it is not shown,
+they are a stale press, not text for the step or a question."""
 _DIVERTED_AT_TEXT_STEPS = frozenset({acts.HUMAN, acts.STATUS})
 """Acts that are never an answer at a step that takes text."""
 _ACT_ACTIONS = {acts.WITHDRAW: "wd"}
@@ -128,6 +148,11 @@ async def on_text(turn: Turn, text: str) -> None:
         payload = typed_global(turn.deps.kb, text) or payload
     if payload is not None:
         await on_press(turn, payload)
+        return
+    if squash(text) in _STEP_LABELS:
+        # "다음 진행" typed where that button is not shown: a press of a button that is not
+        # live (asked again), never a question for the FAQ.
+        await machine.stale(turn)
         return
     move = nav_word(text)
     if move is not None:

@@ -51,6 +51,16 @@ def test_a_piped_conversation_on_a_fresh_machine_files_one_request(tmp_path: Pat
     assert len([r for r in listed if r["channel"] == "console"]) == 1
 
 
+def test_the_printed_numbers_press_their_buttons_however_they_are_typed(tmp_path: Path):
+    """Customers type "1번" or "[1]" for the number printed beside a button, as well as "1"."""
+    chat = helpdesk(["chat"], tmp_path, "/refund\n2번\n[1]\n1 번\n")
+    out = chat.stdout
+    assert "SMS-1002 환불 예상 금액이에요" in out  # 2번: the second button
+    assert "취소/환불 사유를 선택해 주세요" in out  # [1]: 다음 진행
+    assert "선택하신 사유: 업무 종료" in out  # 1 번: the first reason
+    assert "이해하지 못했어요" not in out
+
+
 def test_the_demo_customer_covers_every_path(tmp_path: Path):
     chat = helpdesk(["chat"], tmp_path, "/refund\n목록에 없는 서비스가 있어요\n")
     out = chat.stdout
