@@ -22,23 +22,9 @@ from core.models import (
 )
 from core.storage.staff import OpenCase
 from core.usecases import StaffCase
+from tests.support.fake_time import FakeTime
 
 FILED = datetime(2026, 12, 1, 5, 3, tzinfo=UTC)  # 14:03 KST
-
-
-class FakeTime:
-    """A clock and a sleep that only move when the code under test sleeps."""
-
-    def __init__(self) -> None:
-        self.now = 1000.0
-        self.slept: list[float] = []
-
-    def clock(self) -> float:
-        return self.now
-
-    async def sleep(self, seconds: float) -> None:
-        self.slept.append(seconds)
-        self.now += seconds
 
 
 # Button payloads ---------------------------------------------------------------------------------

@@ -5,21 +5,7 @@ from __future__ import annotations
 import pytest
 
 from bot.staff.pacing import Pacer
-
-
-class FakeTime:
-    """A clock and a sleep that only move when the code under test sleeps."""
-
-    def __init__(self) -> None:
-        self.now = 1000.0
-        self.slept: list[float] = []
-
-    def clock(self) -> float:
-        return self.now
-
-    async def sleep(self, seconds: float) -> None:
-        self.slept.append(seconds)
-        self.now += seconds
+from tests.support.fake_time import FakeTime
 
 
 async def test_the_pacer_lets_a_burst_through_then_spaces_the_rest_by_the_window():
