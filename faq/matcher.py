@@ -180,6 +180,8 @@ class _Terms(tuple[_Term, ...]):
 
     exact: re.Pattern[str]
     fuzzy: tuple[_Term, ...]
+    skeletons: re.Pattern[str]  # any fuzzy term's initial consonants
+    longest: int  # the longest fuzzy term, in jamo
 
     @classmethod
     def of(cls, terms: Iterable[_Term]) -> _Terms:
@@ -188,6 +190,9 @@ class _Terms(tuple[_Term, ...]):
         alternatives = sorted((re.escape(t.jamo) for t in out), key=len, reverse=True)
         out.exact = re.compile("|".join(alternatives) if alternatives else r"(?!)")
         out.fuzzy = tuple(t for t in out if t.max_edits)
+        anchors = sorted({re.escape(t.anchors) for t in out.fuzzy}, key=len, reverse=True)
+        out.skeletons = re.compile("|".join(anchors) if anchors else r"(?!)")
+        out.longest = max((len(t.jamo) for t in out.fuzzy), default=0)
         return out
 
 
@@ -257,14 +262,6 @@ class _Probe:
     def __init__(self, jamo: str, masked: str) -> None:
         self.jamo, self.masked = jamo, masked
         self.skeleton = initials(masked)
-
-    def may_contain(self, term: _Term) -> bool:
-        """Cheap prefilter: could the term be in the text with a typo?
-
-        An accepted typo keeps the term's initial consonants (see _typo_ok), so the term's
-        skeleton must appear in the text's: one substring test instead of a fuzzy search.
-        """
-        return len(self.masked) <= len(term.jamo) or term.anchors in self.skeleton
 
 
 @dataclass(frozen=True, slots=True)
@@ -366,6 +363,7 @@ class _Question:
     probe: _Probe
     elapsed: Elapsed
     today: date | None = None
+    content: str = ""  # compared with the intents' phrasings (see Matcher._content)
 
 
 class Matcher:
@@ -514,7 +512,7 @@ class Matcher:
         jamo = to_jamo(comp)[:_MAX_JAMO]
         probe = self._probe(jamo)
         elapsed = read_elapsed(text_cut, today, self._limit, normalized=normalized)
-        q = _Question(text_cut, normalized, comp, probe, elapsed, today)
+        q = _Question(text_cut, normalized, comp, probe, elapsed, today, self._content(normalized))
         if previous is not None and previous not in self.kb.ids:
             previous = None
 
@@ -617,7 +615,7 @@ class Matcher:
     def _score(self, index: _IntentIndex, q: _Question) -> _Scored:
         """Evidence (pattern / keyword / hint / elapsed time) and phrasing similarity."""
         intent = index.intent
-        similarity = self._similarity(index, q.normalized)
+        similarity = self._similarity(index, q.content)
         if self._first_hit(index.exclude, q.probe) is not None:
             return _Scored(intent.id, 0.0, intent.weight, similarity, "excluded")
         verdict = q.elapsed.verdict if intent.elapsed_days_over is not None else None
@@ -718,7 +716,7 @@ class Matcher:
         jamo = to_jamo(comp)[:_MAX_JAMO]
         probe = self._probe(jamo)
         elapsed = read_elapsed(text, today, self._limit, normalized=normalized)
-        q = _Question(text, normalized, comp, probe, elapsed)
+        q = _Question(text, normalized, comp, probe, elapsed, content=self._content(normalized))
         model = (
             {c: round(p, 3) for c, p in self._predict(q).ranked[:3]}
             if self._model is not None
@@ -764,9 +762,10 @@ class Matcher:
             topical = topical or has_topic
         return not topical
 
-    def _similarity(self, index: _IntentIndex, normalized: str) -> float:
-        """Best similarity between the question's content and the intent's phrasings (jamo)."""
-        content = self._content(normalized)
+    @staticmethod
+    def _similarity(index: _IntentIndex, content: str) -> float:
+        """Best similarity between the question's content (see _content) and the intent's
+        phrasings."""
         if not content:
             return 0.0
         best = process.extractOne(content, index.phrasings, scorer=fuzz.ratio)
@@ -785,8 +784,15 @@ class Matcher:
             for term in terms:
                 if term.jamo in probe.jamo:
                     return term.text
-        for term in terms.fuzzy:
-            if probe.may_contain(term) and _fuzzy_contains(term, probe.masked):
+        if not terms.fuzzy:
+            return None
+        # An accepted typo keeps the term's initial consonants (see _typo_ok): one search of
+        # the text's skeleton rules out most questions, then the same test per term.
+        length, skeleton = len(probe.masked), probe.skeleton
+        if length > terms.longest and terms.skeletons.search(skeleton) is None:
+            return None
+        for term in [t for t in terms.fuzzy if length <= len(t.jamo) or t.anchors in skeleton]:
+            if _fuzzy_contains(term, probe.masked):
                 return f"~{term.text}"
         return None
 
