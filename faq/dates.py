@@ -67,6 +67,15 @@ _TAILS: tuple[tuple[str, re.Pattern[str]], ...] = tuple(
         ("been", r"(?:됐|되었|돼|된|되어|됨|되는데|되네|되고)"),
     )
 )
+# The cancellation period itself said to be over, with or without by how much: "기간 하루
+# 지났는데", "취소 기한 넘겼어요", "마감 이미 지나서". (A question whether it has passed, "기간
+# 지났나요?", or a condition, "기간 지나면", is not a statement about their service.)
+_PERIOD_PASSED = re.compile(
+    r"(?:기간|기한|마감)(?:이|을|은|도)?"
+    r"(?:이미|벌써|좀|조금|살짝|약간|며칠|몇일|하루|이틀|사흘|나흘|\d+일)?"
+    r"(?:지났|지남|지나서|지나버|넘었|넘어서|넘겼|넘김|넘긴|초과했|초과됐|초과돼|초과해서|경과했|경과해서)"
+    r"(?!나|는지|을까|으면|는지|다면)"
+)
 # Before a bare duration: "신청한 지 20일", "가입하고 열흘".
 _SINCE_HEAD = re.compile(
     r"(?:신청|가입|결제|결재|구매|발급|이용|사용)(?:한지|하고|한|된지|일로부터)$"
@@ -539,6 +548,11 @@ def _mentions(text: str, today: date | None) -> list[Mention]:
     """Every duration, and with *today* every date, weekday and relative day, in *text*."""
     comp = _compact(text)
     mentions = list(_durations(comp))
+    passed = _PERIOD_PASSED.search(comp)
+    if passed:
+        # Whatever the number in it ("기간 하루 지났는데"), the customer is past the period.
+        mentions = [m for m in mentions if not passed.start() <= comp.find(m.text) < passed.end()]
+        mentions.append(Mention(passed.group(0), "statement", _OPEN, _OPEN, False))
     if today is not None:
         for start, end, earliest, latest in _dates(comp, today):
             event = _event(comp, start, end)
