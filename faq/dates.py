@@ -18,7 +18,7 @@ from __future__ import annotations
 import calendar
 import re
 import unicodedata
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from datetime import date, timedelta
 from functools import lru_cache
@@ -98,19 +98,27 @@ _SERVICE_BEFORE = re.compile(
     r"(?:신청|가입|결제|결재|구매|발급)(?:일|일은|일이|한게|한건|한거|은|이)?$"
 )
 
+# A month or part of one ("이번 달 초", "12월에"): a range, even when today cuts it to one day.
+_VAGUE_END = re.compile(r"(?:초순|초|중순|중|하순|말경|말|달|월|주말|쯤|경|에)$")
+# The service's own date named as the subject: "발급일이 11월 24일", "가입일은 25일".
+_SERVICE_DATE_NOUN = re.compile(
+    r"(?:신청|가입|결제|결재|구매|발급|개통)(?:일|날짜|일자)(?:이|은|는|:)?$"
+)
+
 _DIGIT_DURATION = re.compile(r"(?<![\d/.\-~월])(\d{1,3})(주일|주|개월|달|년|일)")
 _WORD_DURATION = re.compile("|".join(sorted(_WORD_DAYS, key=len, reverse=True)))
 _ISO = re.compile(r"(20\d\d)[-./년](\d{1,2})[-./월](\d{1,2})")
 _MONTH_DAY = re.compile(r"(?<!\d)(\d{1,2})월(\d{1,2})일")
 _SLASH_DATE = re.compile(r"(?<![\d/.\-])(\d{1,2})[/.](\d{1,2})(?![\d/.]|만|천|원|%|배|건|통)")
 _MONTH_PART = re.compile(
-    r"(?<![\d/.\-])(\d{1,2})월(초순|초|중순|중|하순|말경|말|쯤|경|에|달)?(?!\d)"
+    r"(?<![\d/.\-])(\d{1,2})월(마지막날|말일|초순|초|중순|중|하순|말경|말|쯤|경|에|달)?(?!\d)"
 )
 _REL_MONTH = re.compile(
     r"(지난달|저번달|지난해|작년|이번달|이달)(초순|초|중순|중|하순|말경|말|(\d{1,2})월|(\d{1,2})일)?"
 )
 _DAY_OF_MONTH = re.compile(
-    r"(?<![\d/.\-~월])(\d{1,2})일(?=에|날|자|신청|결제|가입|구매|\)|인데|이었)"
+    r"(?<![\d/.\-~월])(\d{1,2})일(?=에|날|자|신청|결제|가입|구매|\)|인데|이었|쯤|경|께"
+    r"|[월화수목금토일]요일)"
 )
 _RELATIVE_DAY = re.compile(r"엊그저께|엊그제|그저께|그제|어제|어저께|오늘")
 _RELATIVE_DAYS = {"오늘": 0, "어제": 1, "어저께": 1, "그제": 2, "그저께": 2, "엊그제": 2,
@@ -130,7 +138,7 @@ _FIXED_DAYS: dict[str, tuple[int, int]] = {
     "크리스마스이브": (12, 24), "크리스마스": (12, 25), "성탄절": (12, 25), "한글날": (10, 9),
     "개천절": (10, 3), "광복절": (8, 15), "삼일절": (3, 1), "어린이날": (5, 5), "현충일": (6, 6),
     "제헌절": (7, 17), "신정": (1, 1), "새해첫날": (1, 1), "발렌타인데이": (2, 14),
-    "화이트데이": (3, 14),
+    "화이트데이": (3, 14), "광군제": (11, 11),
 }
 _LUNAR_DAYS = {"추석": "추석", "한가위": "추석", "설날": "설날", "구정": "설날", "설연휴": "설날"}
 _NAMED_DAY = re.compile(
@@ -154,6 +162,9 @@ class Mention:
     first_day: int
     last_day: int
     about_request: bool
+    # Read from the calendar: "day" for one named day ("11월 25일", "지난 목요일"), "range"
+    # for a span ("지난달 말"); "" for a count of days ("8일째").
+    calendar: Literal["", "day", "range"] = ""
 
     def verdict(self, limit: int) -> Verdict:
         """Compare the day range with the last eligible day."""
@@ -230,6 +241,8 @@ def _digits_for_numerals(comp: str) -> str:
 
 def _event(comp: str, start: int, end: int) -> str | None:
     """'request' or 'service': which event the time at comp[start:end] belongs to."""
+    if _SERVICE_DATE_NOUN.search(comp[max(0, start - 8) : start]):
+        return "service"  # "발급일이 11월 24일인데 … 취소 신청": the date is the issue date
     after = comp[end : end + 16]
     request = _REQUEST_EVENT.search(after)
     service = _SERVICE_EVENT.search(after)
@@ -300,6 +313,8 @@ def _month_range(year: int, month: int, part: str | None) -> tuple[date, date]:
         return date(year, month, 11), date(year, month, 20)
     if part in ("말", "말경", "하순"):
         return date(year, month, 21), date(year, month, last)
+    if part in ("마지막날", "말일"):
+        return date(year, month, last), date(year, month, last)
     return date(year, month, 1), date(year, month, last)
 
 
@@ -481,8 +496,11 @@ def _dates(comp: str, today: date) -> Iterator[tuple[int, int, date, date]]:
             d = anchor.replace(day=day)
         except ValueError:
             continue
-        taken.append(m.span())
-        yield m.start(), m.end(), d, d
+        end = m.end()
+        if comp[end + 1 : end + 3] == "요일":
+            end += 3  # "22일 일요일": the weekday names the same date
+        taken.append((m.start(), end))
+        yield m.start(), end, d, d
     for m in _RELATIVE_DAY.finditer(comp):
         if not free(m) or comp[m.end() : m.end() + 2] in ("까지", "부터"):
             continue
@@ -531,7 +549,7 @@ def read_elapsed(
         mentions += [
             m for m in _mentions(normalized, None) if (m.text, m.first_day, m.last_day) not in seen
         ]
-    own = [m for m in mentions if not m.about_request]
+    own = _settled(m for m in mentions if not m.about_request)
     verdict: Verdict | None = None
     for kind in ("statement", "conditional", "belief"):
         verdicts = {m.verdict(limit) for m in own if m.kind == kind}
@@ -542,6 +560,29 @@ def read_elapsed(
         if verdict is not None:
             break
     return Elapsed(verdict, tuple(mentions))
+
+
+def _settled(mentions: Iterable[Mention]) -> list[Mention]:
+    """The statements that count when several disagree.
+
+    A calendar date is the fact and a count the customer's arithmetic: "25일에 신청했으니까
+    7일 이미 넘었죠?" is day 7 (the bot checks the real service anyway). And a vague range that
+    holds a precise day ("지난달 말, 28일쯤") is only the frame of that day.
+    """
+    mentions = list(mentions)
+    days = [m for m in mentions if m.kind == "statement" and m.calendar == "day"]
+    if not days:
+        return mentions
+    return [
+        m
+        for m in mentions
+        if m.kind != "statement"
+        or m in days
+        or (
+            m.calendar == "range"
+            and not any(m.first_day <= d.first_day <= m.last_day for d in days)
+        )
+    ]
 
 
 def _mentions(text: str, today: date | None) -> list[Mention]:
@@ -561,7 +602,16 @@ def _mentions(text: str, today: date | None) -> list[Mention]:
             first_day = (today - latest).days + 1
             last_day = (today - earliest).days + 1
             mentions.append(
-                Mention(comp[start:end], "statement", first_day, last_day, event == "request")
+                Mention(
+                    comp[start:end],
+                    "statement",
+                    first_day,
+                    last_day,
+                    event == "request",
+                    calendar="day"
+                    if first_day == last_day and not _VAGUE_END.search(comp[start:end])
+                    else "range",
+                )
             )
     return mentions
 

@@ -50,6 +50,18 @@ def matcher() -> Matcher:
         ("지난 주말에 가입했는데", "within"),  # 11-28..29
         ("지지난 주말에 신청한 건", "over"),
         ("11월 중순에 산 알림톡", "over"),
+        # A day with its weekday is one date; a month's last day; a day a range frames.
+        ("22일 일요일 신청 취소 가능할까요", "over"),  # 11-22, not last Sunday (11-29)
+        ("11월 마지막 날 신청한 알림톡", "within"),
+        ("지난달 말, 28일쯤 신청한 문자 서비스", "within"),  # not all of 11-21..30
+        ("광군제 때 신청했어요", "over"),
+        # The issue date named as the subject, whatever the message goes on to ask.
+        ("발급일이 11월 24일인데 오늘 취소 신청 가능해요?", "over"),
+        # A named date is the fact, the customer's count their arithmetic.
+        ("25일에 신청했으니까 7일 이미 넘었죠?", "within"),
+        ("27일에 신청했는데 벌써 8일째라 안 되죠?", "within"),
+        # A month cut short by today is still a month, not one named day.
+        ("이번 달 초에 신청했는데 벌써 3주나 됐네요", "over"),
     ],
 )
 def test_calendar_dates_and_weekdays_are_read_against_today(text: str, verdict: str) -> None:
