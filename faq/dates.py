@@ -78,7 +78,8 @@ _PERIOD_PASSED = re.compile(
 )
 # Before a bare duration: "신청한 지 20일", "가입하고 열흘".
 _SINCE_HEAD = re.compile(
-    r"(?:신청|가입|결제|결재|구매|발급|이용|사용)(?:한지|하고|한|된지|일로부터)$"
+    r"(?:신청|가입|결제|결재|구매|발급|이용|사용)(?:한지|하고|한|된지|일로부터)"
+    r"(?:벌써|이미|거의|딱|약|대략|근)*$"
 )
 
 # An event a time can belong to, looked for right after (or before) the time.
@@ -102,7 +103,8 @@ _SERVICE_BEFORE = re.compile(
 _VAGUE_END = re.compile(r"(?:초순|초|중순|중|하순|말경|말|달|월|주말|쯤|경|에)$")
 # The service's own date named as the subject: "발급일이 11월 24일", "가입일은 25일".
 _SERVICE_DATE_NOUN = re.compile(
-    r"(?:신청|가입|결제|결재|구매|발급|개통)(?:일|날짜|일자)(?:이|은|는|:)?$"
+    r"(?:신청|가입|결제|결재|구매|발급|개통)(?:일|날짜|일자)"
+    r"(?:이|은|는|:|(?:을|를)?(?:보니|보니까|보면|확인하니|확인해보니|찾아보니))?$"
 )
 
 _DIGIT_DURATION = re.compile(r"(?<![\d/.\-~월])(\d{1,3})(주일|주|개월|달|년|일)")
@@ -123,7 +125,7 @@ _DAY_OF_MONTH = re.compile(
 _RELATIVE_DAY = re.compile(r"엊그저께|엊그제|그저께|그제|어제|어저께|오늘")
 _RELATIVE_DAYS = {"오늘": 0, "어제": 1, "어저께": 1, "그제": 2, "그저께": 2, "엊그제": 2,
                   "엊그저께": 2}
-_WEEKDAY = re.compile(r"(지난주|저번주|이번주|지난|저번)?([월화수목금토일])요일")
+_WEEKDAY = re.compile(r"(지지난주|저저번주|지난주|저번주|이번주|지난|저번)?([월화수목금토일])요일")
 # "지난 주말에", "주말에 가입했는데": the latest Saturday-Sunday (this one only if it has begun).
 _WEEKEND = re.compile(r"(지난|저번|이번|지지난|지지난주)?주말")
 # "11월 둘째 주", "11월 첫 주 금요일": a week of a month, or one day of it.
@@ -513,6 +515,8 @@ def _dates(comp: str, today: date) -> Iterator[tuple[int, int, date, date]]:
         monday = today - timedelta(days=today.weekday())
         if which in ("지난주", "저번주"):
             d = monday - timedelta(days=7) + timedelta(days=target)
+        elif which in ("지지난주", "저저번주"):
+            d = monday - timedelta(days=14) + timedelta(days=target)
         elif which == "이번주":
             d = monday + timedelta(days=target)
             if d > today:

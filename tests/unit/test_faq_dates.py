@@ -31,6 +31,7 @@ def matcher() -> Matcher:
         ("작년 12월에 신청한 건데", "over"),
         ("지난주 월요일에 신청했는데", "over"),  # 11-23, day 9
         ("지난주 목요일에 신청한 거", "within"),  # 11-26, day 6
+        ("지지난주 목요일에 신청한 알림톡", "over"),  # 11-19
         ("엊그제 결제했는데", "within"),
         ("오늘 아침에 신청했는데", "within"),
         # A week of a month, or one day of it.
