@@ -95,3 +95,20 @@ def test_near_misses_still_fall_back() -> None:
     m = Matcher(load_knowledge_base())
     for text in ("SMS 충전 방법 알려주세요", "도메인 환불은 어떻게 하나요", "회원 탈퇴하려면요"):
         assert m.match(text).decision == "fallback", text
+
+
+def test_an_exact_anchor_is_not_vetoed_by_an_unsure_model() -> None:
+    """"확인증 양식이 따로 있나요": the model, short of concept questions, gives the intent
+    little mass; an anchor that can only mean that question keeps its answer unless the model
+    is sure it is no refund question at all."""
+    from faq.classifier import Prediction
+    from faq.matcher import _combine
+
+    unsure = Prediction({"none": 0.85, "bank_transfer_refund": 0.1, "how_to_cancel": 0.05})
+    rules = ("answer", ("bank_transfer_refund",), 90.0, None)
+    kept = _combine(*rules, unsure, False, anchored=True)
+    vetoed = _combine(*rules, unsure, False, anchored=False)
+    assert kept[:2] == ("answer", ("bank_transfer_refund",))
+    assert vetoed[:2] == ("fallback", ())
+    sure = Prediction({"none": 0.95, "bank_transfer_refund": 0.05})
+    assert _combine(*rules, sure, False, anchored=True)[:2] == ("fallback", ())

@@ -88,6 +88,36 @@ def test_ordinary_questions_and_greetings_are_no_act(matcher: Matcher, text: str
 
 
 @pytest.mark.parametrize(
+    "text",
+    [
+        "R-20261130-0004 철회해 주세요",
+        "알림톡 환불 접수했는데 다시 필요하게 됐어요. 접수 건 철회 부탁드려요.",
+        "어제 취소 신청했는데 원장님이 계속 쓰자고 하셔서요. 신청한 거 거둬들일 수 있나요?",
+        "취소신청 잘못했어요 원래대로 돌려주세요",
+    ],
+)
+def test_a_filed_request_taken_back_in_plain_words_is_a_withdrawal(
+    matcher: Matcher, text: str
+) -> None:
+    result = matcher.match(text)
+    assert result.act == "withdraw_request"
+    assert result.intent != "how_to_cancel"
+
+
+@pytest.mark.parametrize(
+    "text",
+    ["어제 신청한 알림톡 무르고 싶어요", "알림톡 신청했는데 계속 쓸지 고민이에요 취소하는 법"],
+)
+def test_undoing_the_service_itself_is_cancelling_not_withdrawing(
+    matcher: Matcher, text: str
+) -> None:
+    """Told "no request to withdraw", this customer would not learn how to cancel."""
+    result = matcher.match(text)
+    assert result.act is None
+    assert (result.decision, result.intent) == ("answer", "how_to_cancel")
+
+
+@pytest.mark.parametrize(
     ("previous", "text", "intent_id"),
     [
         ("mycash_refund", "그럼 계좌이체는요?", "bank_transfer_refund"),

@@ -117,6 +117,33 @@ def test_near_misses_and_other_topics_fall_back(text: str) -> None:
     assert_falls_back(text)
 
 
+@pytest.mark.parametrize(
+    "text",
+    [
+        "목록에 웹호스팅은 보이는데 알림톡만 없어요",
+        "도메인이랑 메일은 목록에 뜨는데 SMS만 쏙 빠져 있어요",
+        "서비스 선택이 안돼요 회색으로 나옴",
+        "드롭다운 눌러봐도 알림톡이 없어요",
+        "검색창에 SMS 쳐도 결과 없음",
+    ],
+)
+def test_the_cancel_list_described_as_seen_is_the_not_in_list_question(text: str) -> None:
+    """Another product seen in the list is context; a greyed or empty control is the list."""
+    assert_answers(text, "not_in_list")
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "웹호스팅이 취소 목록에 안 보여요",
+        "발송 버튼이 회색이에요",
+        "알림톡 템플릿 검색 결과가 없어요",
+    ],
+)
+def test_other_products_and_other_screens_still_fall_back(text: str) -> None:
+    assert_falls_back(text)
+
+
 def test_a_real_word_resembling_a_keyword_is_not_taken_for_a_typo() -> None:
     # "최소" (minimum) is one vowel away from "취소" (cancel).
     assert_falls_back("sms 최소 충전 금액이 얼마예요")
