@@ -557,7 +557,12 @@ class Matcher:
         )
         if self._model is not None and not follow_up and not context_only:
             if not self._rules_settle(decision, q, scored):
-                prediction = _without(self._predict(q), self._acts_ruled_out(comp))
+                # An act's or an intent's exclude words rule it out for the model too
+                # ("사유 목록" is no missing list, whatever the word 목록 suggests to it).
+                ruled_out = self._acts_ruled_out(comp) | {
+                    s.intent_id for s in scored if s.reason == "excluded"
+                }
+                prediction = _without(self._predict(q), ruled_out)
                 # An anchor ("확인증", "입출금내역") can only mean its refund question: the
                 # model, blind to concept questions its corpus lacks, may not veto it alone.
                 anchored = decision == "answer" and any(

@@ -144,6 +144,43 @@ def test_other_products_and_other_screens_still_fall_back(text: str) -> None:
     assert_falls_back(text)
 
 
+@pytest.mark.parametrize(
+    "text",
+    [
+        "SMS 충전금 10만원 추가로 넣으려면 어떻게 해요",
+        "마이캐쉬 적립금 소멸되나요",
+        "충전금 돌려받는 게 아니라 다른 계정으로 옮기는 건 가능한가요?",
+        "엉뚱한 고객한테 알림톡 나갔는데 취소할 수 있나요",
+        "내일 아침 9시로 예약문자 걸었는데 시간 잘못 넣었어요 취소 어떻게 해요",
+    ],
+)
+def test_topping_up_moving_credit_and_recalling_a_message_fall_back(text: str) -> None:
+    assert_falls_back(text)
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "문자 한 통 보냈는데 충전금 환불 안되나요",  # "는데 충전" is no typo of a veto word
+        "계좌이체 환불 입금 계좌는 어디 입력해요",
+    ],
+)
+def test_refund_questions_near_the_top_up_words_still_answer(text: str) -> None:
+    assert matcher().match(text).decision == "answer"
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "취소/환불 목록에서 알림톡 체크했어요 그다음엔 뭘 눌러요?",
+        "사유 목록에 '서비스/상품변경'이 있던데 이건 어떤 상황에 고르는 거예요?",
+        "취소할 서비스 선택하는 화면 어딨음",
+    ],
+)
+def test_a_step_of_the_cancel_screen_is_how_to_cancel_not_the_missing_list(text: str) -> None:
+    assert_answers(text, "how_to_cancel")
+
+
 def test_a_real_word_resembling_a_keyword_is_not_taken_for_a_typo() -> None:
     # "최소" (minimum) is one vowel away from "취소" (cancel).
     assert_falls_back("sms 최소 충전 금액이 얼마예요")
