@@ -73,7 +73,8 @@ _TAILS: tuple[tuple[str, re.Pattern[str]], ...] = tuple(
 _PERIOD_PASSED = re.compile(
     r"(?:기간|기한|마감)(?:이|을|은|도)?"
     r"(?:이미|벌써|좀|조금|살짝|약간|며칠|몇일|하루|이틀|사흘|나흘|\d+일)?"
-    r"(?:지났|지남|지나서|지나버|넘었|넘어서|넘겼|넘김|넘긴|초과했|초과됐|초과돼|초과해서|경과했|경과해서)"
+    r"(?:지났|지남|지나서|지나버|넘었|넘어서|넘겼|넘김|넘긴|초과했|초과됐|초과돼|초과해서|경과했|경과해서"
+    r"|경과된|경과한(?!경우)|놓쳤|놓친|지난(?=서비스|건|거|알림톡|sms|문자|상태))"
     r"(?!나|는지|을까|으면|는지|다면)"
 )
 # Before a bare duration: "신청한 지 20일", "가입하고 열흘".
@@ -116,7 +117,12 @@ _MONTH_PART = re.compile(
     r"(?<![\d/.\-])(\d{1,2})월(마지막날|말일|초순|초|중순|중|하순|말경|말|쯤|경|에|달)?(?!\d)"
 )
 _REL_MONTH = re.compile(
-    r"(지난달|저번달|지난해|작년|이번달|이달)(초순|초|중순|중|하순|말경|말|(\d{1,2})월|(\d{1,2})일)?"
+    r"(지난달|저번달|지난해|작년|이번달|이달)"
+    r"(월초|월말|초순|초|중순|중|하순|말경|말|(\d{1,2})월|(\d{1,2})일)?"
+)
+# "지난달 둘째 주": the month named relative to today, then a week of it (see _WEEK_OF_MONTH).
+_REL_MONTH_WEEK = re.compile(
+    r"(지난달|저번달|이번달)(?=(?:첫|둘|셋|넷|다섯|마지막|[1-5])(?:째|번째)?주)"
 )
 _DAY_OF_MONTH = re.compile(
     r"(?<![\d/.\-~월])(\d{1,2})일(?=에|날|자|신청|결제|가입|구매|\)|인데|이었|쯤|경|께"
@@ -150,7 +156,7 @@ _NAMED_DAY = re.compile(
                reverse=True)
     )
     + r")(?:날|당일|연휴)?"
-    + r"(전|전날|전에|직전|쯤|즈음|무렵|때|에|기간|끝나고|지나고|이후|후|다음날|직후)?"
+    + r"(전주|전\s?주|전날|전에|전|직전|쯤|즈음|무렵|때|에|기간|끝나고|지나고|이후|후|다음날|직후)?"
 )
 _WEEKDAYS = "월화수목금토일"
 
@@ -309,6 +315,7 @@ def _durations(comp: str) -> Iterator[Mention]:
 def _month_range(year: int, month: int, part: str | None) -> tuple[date, date]:
     """First and last date of a month or of its 초/중순/말 part."""
     last = calendar.monthrange(year, month)[1]
+    part = {"월초": "초", "월말": "말"}.get(part or "", part)
     if part in ("초", "초순"):
         return date(year, month, 1), date(year, month, 10)
     if part in ("중", "중순"):
@@ -379,7 +386,10 @@ def _named_days(comp: str, today: date) -> Iterator[tuple[int, int, date, date]]
             continue
         first, last = span
         when = m.group(2) or ""
-        if when.startswith(("전", "직전")):
+        if when == "전주":  # the calendar week before the one the day falls in
+            monday = first - timedelta(days=first.weekday() + 7)
+            first, last = monday, monday + timedelta(days=6)
+        elif when.startswith(("전", "직전")):
             first, last = first - timedelta(days=14), first - timedelta(days=1)
         elif when in ("끝나고", "지나고", "이후", "후", "다음날", "직후"):
             first, last = last + timedelta(days=1), min(today, last + timedelta(days=14))
@@ -428,7 +438,12 @@ def _dates(comp: str, today: date) -> Iterator[tuple[int, int, date, date]]:
             continue
         taken.append(m.span())
         yield m.start(), m.end(), d, d
-    for m in _WEEK_OF_MONTH.finditer(comp):
+    # The month written as digits of the same length, so every span still points into comp.
+    this_month = today.replace(day=1)
+    months = {"이번달": this_month, "지난달": (this_month - timedelta(days=1)).replace(day=1)}
+    months["저번달"] = months["지난달"]
+    weeks = _REL_MONTH_WEEK.sub(lambda m: f"{months[m.group(1)].month:02d}월", comp)
+    for m in _WEEK_OF_MONTH.finditer(weeks):
         span = _week_of_month(m, today)
         taken.append(m.span())
         if span is not None and span[0] <= today:

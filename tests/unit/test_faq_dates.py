@@ -61,6 +61,10 @@ def matcher() -> Matcher:
         # A named date is the fact, the customer's count their arithmetic.
         ("25일에 신청했으니까 7일 이미 넘었죠?", "within"),
         ("27일에 신청했는데 벌써 8일째라 안 되죠?", "within"),
+        # A week of last month, its first days, the week before a named day.
+        ("지난달 둘째 주에 신청했던 SMS 서비스", "over"),  # 11-08..14
+        ("지난달 월초에 신청했던 문자서비스", "over"),
+        ("블랙프라이데이 전 주에 신청한 sms 서비스", "over"),  # 11-16..22
         # A month cut short by today is still a month, not one named day.
         ("이번 달 초에 신청했는데 벌써 3주나 됐네요", "over"),
     ],

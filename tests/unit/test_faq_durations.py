@@ -45,7 +45,13 @@ def test_a_calendar_date_or_a_time_not_yet_passed_is_not_past_deadline(matcher, 
 
 
 @pytest.mark.parametrize(
-    "question", ["기간 하루 지났는데 취소 봐주실수 없나요", "취소 기한 넘겼는데 환불 방법 있나요"]
+    "question",
+    [
+        "기간 하루 지났는데 취소 봐주실수 없나요",
+        "취소 기한 넘겼는데 환불 방법 있나요",
+        "취소 기간 놓쳤어요 ㅠ 알림톡 환불 안 되나요",
+        "취소 가능 기간 지난 서비스 해지 절차가 궁금해요",
+    ],
 )
 def test_the_period_said_to_be_over_is_past_deadline_whatever_number_follows(matcher, question):
     """"기간 하루 지났는데" is a day past the 7 days, not a service one day old."""
