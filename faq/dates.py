@@ -131,7 +131,10 @@ _DAY_OF_MONTH = re.compile(
 _RELATIVE_DAY = re.compile(r"엊그저께|엊그제|그저께|그제|어제|어저께|오늘")
 _RELATIVE_DAYS = {"오늘": 0, "어제": 1, "어저께": 1, "그제": 2, "그저께": 2, "엊그제": 2,
                   "엊그저께": 2}
-_WEEKDAY = re.compile(r"(지지난주|저저번주|지난주|저번주|이번주|지난|저번)?([월화수목금토일])요일")
+# "목욜", "금욜": the weekday as customers shorten it.
+_WEEKDAY = re.compile(
+    r"(지지난주|저저번주|지난주|저번주|이번주|지난|저번)?([월화수목금토일])(?:요일|욜)"
+)
 # "지난 주말에", "주말에 가입했는데": the latest Saturday-Sunday (this one only if it has begun).
 _WEEKEND = re.compile(r"(지난|저번|이번|지지난|지지난주)?주말")
 # "11월 둘째 주", "11월 첫 주 금요일": a week of a month, or one day of it.

@@ -32,6 +32,8 @@ def matcher() -> Matcher:
         ("지난주 월요일에 신청했는데", "over"),  # 11-23, day 9
         ("지난주 목요일에 신청한 거", "within"),  # 11-26, day 6
         ("지지난주 목요일에 신청한 알림톡", "over"),  # 11-19
+        ("지난 목욜 가입한거 무르고 싶어요", "within"),  # 11-26
+        ("저번주 월욜에 신청함", "over"),  # 11-23
         ("엊그제 결제했는데", "within"),
         ("오늘 아침에 신청했는데", "within"),
         # A week of a month, or one day of it.
