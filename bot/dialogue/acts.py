@@ -25,6 +25,11 @@ _TAKE_BACK = re.compile(
 """Words that, from a customer with a request waiting or approved, mean taking it back: the
 matcher alone cannot tell "없던 걸로 해 주세요" about the request from cancelling the service."""
 
+_SERVICE_NAMED = re.compile(r"알림톡|sms|문자|카톡|카카오|호스팅|서비스", re.IGNORECASE)
+_REQUEST_NAMED = re.compile(r"(환불|취소|해지)\s*(을|를)?\s*(신청|요청|접수)|접수|요청|R-\d", re.I)
+"""A message that names the service and no request ("지난 목요일에 알림톡 신청했어요 … 무르고
+싶어요") takes back the service, whatever request is waiting: that is cancelling it."""
+
 STARTS_FLOW = frozenset({WITHDRAW})
 """Acts that start a flow (and so, over a filled-in form, are asked about first)."""
 
@@ -35,6 +40,8 @@ async def in_context(turn: Turn, text: str, act: str | None, intent: str | None)
     if act is not None or intent != "how_to_cancel" or turn.customer is None:
         return act
     if not _TAKE_BACK.search(text):
+        return None
+    if _SERVICE_NAMED.search(text) and not _REQUEST_NAMED.search(text):
         return None
     requests = await turn.deps.helpdesk.requests.list(customer_id=turn.customer.id, tx=turn.tx)
     return WITHDRAW if any(r.status.is_open for r in requests) else None
