@@ -181,6 +181,14 @@ def test_a_step_of_the_cancel_screen_is_how_to_cancel_not_the_missing_list(text:
     assert_answers(text, "how_to_cancel")
 
 
+@pytest.mark.parametrize("text", ["그 돈은 어디로 가요?", "환불금은 어디로 들어와요?"])
+def test_where_the_money_goes_without_the_payment_method_asks_which(text: str) -> None:
+    """MyCash credit or the refund account: the payment method decides, so ask it."""
+    result = matcher().match(text)
+    assert result.decision == "clarify"
+    assert set(result.candidates) == {"mycash_refund", "bank_transfer_refund"}
+
+
 def test_a_real_word_resembling_a_keyword_is_not_taken_for_a_typo() -> None:
     # "최소" (minimum) is one vowel away from "취소" (cancel).
     assert_falls_back("sms 최소 충전 금액이 얼마예요")
