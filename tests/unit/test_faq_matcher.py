@@ -181,6 +181,27 @@ def test_a_step_of_the_cancel_screen_is_how_to_cancel_not_the_missing_list(text:
     assert_answers(text, "how_to_cancel")
 
 
+@pytest.mark.parametrize(
+    "text",
+    [
+        "알림톡 취소할까 하다가 그냥 계속 쓰기로 했어요. "
+        "대신 문자를 더 충전하고 싶은데 충전은 어디서 해요?",
+        "다음 달에 가게를 이전하는데 알림톡 발신 프로필 주소 변경은 어떻게 하나요? "
+        "해지할 건 아니고요",
+    ],
+)
+def test_another_topic_asked_beside_a_cancel_word_only_mentioned_falls_back(text: str) -> None:
+    assert_falls_back(text)
+
+
+def test_another_topic_only_mentioned_beside_a_cancel_question_still_answers() -> None:
+    assert_answers(
+        "쇼핑몰 주문 알림 보내려고 알림톡 신청했어요. "
+        "그런데 필요 없어져서 취소하고 싶은데 어떻게 하나요?",
+        "how_to_cancel",
+    )
+
+
 @pytest.mark.parametrize("text", ["그 돈은 어디로 가요?", "환불금은 어디로 들어와요?"])
 def test_where_the_money_goes_without_the_payment_method_asks_which(text: str) -> None:
     """MyCash credit or the refund account: the payment method decides, so ask it."""
