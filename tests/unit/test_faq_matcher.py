@@ -46,6 +46,8 @@ def test_each_seed_question_answers_itself(intent: Intent) -> None:
         ("마이케시로 결제했는데 환불은요", "mycash_refund"),
         ("계좌이채로 결제했어요 환불 어떻게 받죠", "bank_transfer_refund"),
         ("충젼 금액도 환불 되나요", "sms_charge_refund"),
+        ("충천금 환불", "sms_charge_refund"),
+        ("알톡 취소 어케함", "how_to_cancel"),
         ("취소 목록에 알림톡이 안 보여요 ㅠㅠ", "not_in_list"),
     ],
 )
