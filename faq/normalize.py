@@ -290,11 +290,12 @@ def to_jamo(text: str) -> str:
     return unicodedata.normalize("NFD", text)
 
 
+_NOT_INITIAL = re.compile(r"[^\u1100-\u1112A-Za-z0-9]+")
+
+
 def initials(jamo: str) -> str:
     """The skeleton of a jamo string: syllable-initial consonants plus ASCII letters and digits."""
-    return "".join(
-        ch for ch in jamo if "\u1100" <= ch <= "\u1112" or (ch.isascii() and ch.isalnum())
-    )
+    return _NOT_INITIAL.sub("", jamo)
 
 
 @lru_cache(maxsize=1)
