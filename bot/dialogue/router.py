@@ -34,6 +34,7 @@ from bot.dialogue.turn import Turn
 from bot.dialogue.withdraw import start_withdraw
 from core.models import RequestStatus
 from core.text import squash
+from faq.dates import read_elapsed
 
 _STOP_WORDS = ("그만", "중단", "멈춰", "stop")
 _STOP_COMMANDS = frozenset(
@@ -336,7 +337,9 @@ async def _own_matters(turn: Turn, text: str) -> bool:
         else:
             await service_facts(turn, service)
         return True
-    if wishes.wants_to_file(text):
+    if wishes.wants_to_file(text) and read_elapsed(text, turn.today).verdict != "over":
+        # "10일 된 서비스 취소할래요" is the past-deadline question (answered with their
+        # services' facts), not a wish to file for whatever is still cancellable.
         await _apply(turn, await start_refund(turn))
         return True
     if turn.customer is not None and wishes.asks_status(turn, text):
