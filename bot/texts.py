@@ -675,6 +675,13 @@ def cannot_withdraw_approved(number: str) -> str:
     )
 
 
+SMS_ALREADY_SENT = (
+    "말씀하신 것처럼 SMS를 이미 보내셨다면 나의서비스관리에서 직접 취소할 수 없어요. "
+    "고객센터에서 부분 환불 심사를 받으실 수 있어요."
+)
+"""Added to the SMS-charge answer when the customer says SMS were sent ("테스트로 한 통
+보냈어요"): the seed's answer starts with the unused case, which is not theirs."""
+
 HUMAN_AGENT = (
     "상담원과 이야기하시려면 고객센터로 문의를 남겨 주세요. 담당자가 확인 후 이 채팅으로 "
     "답변드려요.\n"

@@ -28,6 +28,20 @@ PERSONAL_INTENTS = ("not_in_list", "past_deadline")
 _AMOUNT = re.compile(r"얼마|금액|몇\s*원|액수|how much")
 
 
+_SMS_SENT = re.compile(
+    r"(?:한|두|세|네|몇|여러|\d+)\s*(?:통|건|개)\s*(?:을|를|정도|만|쯤|밖에|이나|가량)?\s*"
+    r"(?!안|못)(?:보냈|보내\s*봤|보내봤|보내버|발송했|발송됐|나갔|썼|사용했|쐈|날렸)"
+    r"|(?:이미|벌써|테스트로|시험\s*삼아)\s*(?:sms|문자)?\s*(?:를|을)?\s*(?:보냈|발송했|썼)",
+    re.IGNORECASE,
+)
+
+
+def says_sms_sent(question: str) -> bool:
+    """Whether the customer says SMS went out ("테스트로 한 통 보냈어요"), not that none did
+    ("한 통도 안 보냈어요")."""
+    return bool(_SMS_SENT.search(question))
+
+
 def asks_amount(question: str) -> bool:
     """Whether a question asks how much (then a linked customer's own amounts are shown)."""
     return bool(_AMOUNT.search(question))
@@ -166,6 +180,10 @@ async def answer(turn: Turn, intent_id: str, asked: bool = False, question: str 
         if personal:
             text += "\n\n" + personal
         if blocked:
+            buttons.append(HANDOFF)
+    elif intent_id == "sms_charge_refund" and says_sms_sent(question):
+        text += "\n\n" + texts.SMS_ALREADY_SENT
+        if turn.customer is not None:
             buttons.append(HANDOFF)
     elif turn.customer is not None and asks_amount(question):
         text += "\n\n" + await refund_amounts_text(turn)
