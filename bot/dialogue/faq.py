@@ -104,9 +104,25 @@ async def answer_if_confident(turn: Turn, text: str) -> bool:
     return True
 
 
+_STATEMENT = re.compile(
+    r"(?:었|았|였|했|됐|되었|졌|렸)(?:습니다|어요|어|다|네요|거든요|답니다)[\s.!~ㅠㅜ]*$"
+)
+
+
+def previous_for(turn: Turn, question: str) -> str | None:
+    """The last answer's intent, for reading a follow-up ("며칠 걸려요?", "그럼 계좌이체는요?").
+    A plain statement of what happened ("가게를 정리하게 되었습니다", "폐업했어요") is no
+    follow-up: it was answered with the last FAQ again."""
+    if _STATEMENT.search(question.strip()):
+        return None
+    return turn.data.last_intent
+
+
 def _match(turn: Turn, question: str) -> MatchResult:
     """The matcher's reading of one question, with today's date and the last answer known."""
-    return turn.deps.matcher.match(question, today=turn.today, previous=turn.data.last_intent)
+    return turn.deps.matcher.match(
+        question, today=turn.today, previous=previous_for(turn, question)
+    )
 
 
 def act_of(turn: Turn, text: str) -> str | None:
@@ -139,7 +155,7 @@ async def answer_question(turn: Turn, text: str) -> Understood:
     """
     question = redact(text[: turn.deps.limits.max_match_chars])
     results = turn.deps.matcher.match_all(
-        question, today=turn.today, previous=turn.data.last_intent
+        question, today=turn.today, previous=previous_for(turn, question)
     )
     first = results[0]
     act = await acts.in_context(turn, question, first.act, first.intent)
