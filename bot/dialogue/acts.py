@@ -34,12 +34,21 @@ STARTS_FLOW = frozenset({WITHDRAW})
 """Acts that start a flow (and so, over a filled-in form, are asked about first)."""
 
 
+_ONLY_FOR_REQUESTS = re.compile(r"철회|취하|번복")
+"""Take-back words used only of a filed request: "아 방금 그거 철회할게요" (no request named, so
+the matcher falls back) from someone with a request open can only be withdrawing it."""
+
+
 async def in_context(turn: Turn, text: str, act: str | None, intent: str | None) -> str | None:
     """The act, read against what the customer has: a how-to-cancel reading of "없던 걸로 해
-    주세요" from someone whose request is still open is a withdrawal."""
-    if act is not None or intent != "how_to_cancel" or turn.customer is None:
+    주세요" from someone whose request is still open is a withdrawal, and so is a bare "철회할게요"
+    the matcher could not place."""
+    if act is not None or turn.customer is None:
         return act
-    if not _TAKE_BACK.search(text):
+    if intent is None:
+        if not _ONLY_FOR_REQUESTS.search(text) or _SERVICE_NAMED.search(text):
+            return None
+    elif intent != "how_to_cancel" or not _TAKE_BACK.search(text):
         return None
     if _SERVICE_NAMED.search(text) and not _REQUEST_NAMED.search(text):
         return None
