@@ -163,6 +163,7 @@ class Breakdown(Step):
     """The refund breakdown and [다음 진행]."""
 
     state = State.BREAKDOWN
+    exits = frozenset({State.MESSAGE})  # a reason typed ahead
 
     async def prompt(self, turn: Turn) -> Reply:
         view = await turn.service()
@@ -182,7 +183,16 @@ class Breakdown(Step):
         return Next() if action == "next" else None
 
     async def on_text(self, turn: Turn, text: str) -> Outcome | None:
-        return Next() if yes_word(text) else None
+        if yes_word(text):
+            return Next()
+        # The next step's answer typed ahead ("타 서비스 전환이요"): take it and ask the message.
+        labels = [r.value for r in REASONS]
+        chosen = label_in(text, labels)
+        chosen = chosen if chosen is not None else reason_named(text, labels)
+        if chosen is None:
+            return None
+        turn.data.reason = REASONS[chosen]
+        return GoTo(State.MESSAGE)
 
 
 class ReasonStep(Step):
