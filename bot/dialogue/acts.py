@@ -21,6 +21,7 @@ COMPLAINT = "complaint"
 _TAKE_BACK = re.compile(
     r"철회|없던\s*(걸로|일로)|없었던\s*(걸로|일로)|무를|무르|물러|취하|되돌|번복"
     r"|(신청|접수|요청)(한|했던|된)\s*(거|것|건)"
+    r"|(계속|그냥|다시)\s*(쓸게|쓸래|쓸께|쓰겠|쓰기로|사용할게|이용할게)"
 )
 """Words that, from a customer with a request waiting or approved, mean taking it back: the
 matcher alone cannot tell "없던 걸로 해 주세요" about the request from cancelling the service."""
@@ -34,7 +35,9 @@ STARTS_FLOW = frozenset({WITHDRAW})
 """Acts that start a flow (and so, over a filled-in form, are asked about first)."""
 
 
-_ONLY_FOR_REQUESTS = re.compile(r"철회|취하|번복")
+_ONLY_FOR_REQUESTS = re.compile(
+    r"철회|취하|번복|(계속|그냥|다시)\s*(쓸게|쓸래|쓸께|쓰겠|쓰기로|사용할게|이용할게)"
+)
 """Take-back words used only of a filed request: "아 방금 그거 철회할게요" (no request named, so
 the matcher falls back) from someone with a request open can only be withdrawing it."""
 

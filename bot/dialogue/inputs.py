@@ -241,6 +241,15 @@ def yes_word(text: str) -> bool:
     return bare.startswith(_YES_START) or _GO_ON.search(bare) is not None
 
 
+def yes_to_withdraw(text: str) -> bool:
+    """A yes to "신청을 철회할까요?": "네", "넵", "철회할게요". Not the refund form's go-on words
+    ("환불 신청할게요", "진행해 주세요"): there they mean the opposite of taking it back."""
+    bare = _bare(text)
+    if len(bare) > 15 or _NO.search(bare) or ("신청" in bare and "철회" not in bare):
+        return False
+    return bare in _YES or bare.startswith(_YES_START) or "철회" in bare
+
+
 _HOLDER_FILLER = re.compile(
     r"예금주|가입자|본인|명의|이름|성함|제|저|그럼|으로|로|할게|할께|이에요|예요|입니다|이요|"
     r"이름은|님|은|는|이|가|요|네|맞아|맞습니다|통장|계좌|입금|해주세|해 주세"

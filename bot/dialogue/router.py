@@ -337,6 +337,11 @@ async def _own_matters(turn: Turn, text: str) -> bool:
         else:
             await service_facts(turn, service)
         return True
+    if await acts.in_context(turn, text, None, None) == acts.WITHDRAW:
+        # "아 그거 취소할래요 그냥 쓸게요" with a request open: keeping the service is taking the
+        # request back, whatever cancel word it has.
+        await _apply(turn, await acts.handle(turn, acts.WITHDRAW))
+        return True
     if wishes.wants_to_file(text) and read_elapsed(text, turn.today).verdict != "over":
         # "10일 된 서비스 취소할래요" is the past-deadline question (answered with their
         # services' facts), not a wish to file for whatever is still cancellable.

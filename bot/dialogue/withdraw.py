@@ -11,7 +11,7 @@ import secrets
 from bot import texts
 from bot.dialogue.events import Reply, rows
 from bot.dialogue.flow import Form, GoTo, Outcome, State, Stay, Step
-from bot.dialogue.inputs import position, yes_word
+from bot.dialogue.inputs import position, yes_to_withdraw
 from bot.dialogue.menus import HANDOFF, START_REFUND
 from bot.dialogue.payloads import index
 from bot.dialogue.turn import Turn
@@ -101,7 +101,7 @@ class Withdraw(Step):
 
     async def on_text(self, turn: Turn, text: str) -> Outcome | None:
         numbers = turn.data.options
-        if len(numbers) == 1 and yes_word(text):
+        if len(numbers) == 1 and yes_to_withdraw(text):
             return await self.on_press(turn, "wd", "0")
         chosen = position(text, len(numbers))
         typed = "".join(text.split()).upper()
