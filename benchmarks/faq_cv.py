@@ -42,6 +42,8 @@ SCORED = (
     "corpus_7_dates.tsv",
     "corpus_8_boundaries.tsv",
     "corpus_9_personas.tsv",
+    "corpus_10_tester.tsv",
+    "corpus_11_realchat.tsv",
 )
 
 

@@ -61,7 +61,7 @@ _TAILS: tuple[tuple[str, re.Pattern[str]], ...] = tuple(
         ("belief_within", r"(?:안지났|안지난|안지나|안됐|안된|안되|못넘|안넘|미만|못됐|안돼)"),
         ("almost", r"(?:다돼가|다되가|되어가|돼가|되가|다되어가)"),
         ("ago", r"전"),
-        ("nth", r"째"),
+        ("nth", r"(?:째|차(?!이))"),  # "8일째", "9일차"
         ("over", r"(?:지났|지나|지난|지남|넘었|넘어|넘게|넘은|넘긴|넘겼|넘음|넘|초과|경과|이상"
                  r"|하고도|이후|후|뒤)"),
         ("been", r"(?:됐|되었|돼|된|되어|됨|되는데|되네|되고)"),
@@ -77,6 +77,12 @@ _PERIOD_PASSED = re.compile(
     r"|경과된|경과한(?!경우)|놓쳤|놓친|지난(?=서비스|건|거|알림톡|sms|문자|상태))"
     r"(?!나|는지|을까|으면|는지|다면)"
 )
+# After a duration, a wait ("일주일 넘게 걸리나요", "3일 소요"): not the service's age.
+_WAITING = re.compile(r"걸리|걸려|걸릴|걸린|걸렸|소요|기다")
+# "오늘" as the point counted to ("오늘로 9일차", "오늘이 8일째", "오늘 기준"), not a date.
+_TODAY_AS_REFERENCE = re.compile(r"(?:로|부로|이|은|기준|날짜로|자로)")
+# Before a bare count of days up to today: "신청한 날부터 오늘까지 딱 8일".
+_COUNT_HEAD = re.compile(r"(?:부터|로부터)오늘까지(?:딱|벌써|이미|정확히|꼭|총)?$")
 # Before a bare duration: "신청한 지 20일", "가입하고 열흘".
 _SINCE_HEAD = re.compile(
     r"(?:신청|가입|결제|결재|구매|발급|이용|사용)(?:한지|하고|한|된지|일로부터)"
@@ -288,10 +294,14 @@ def _durations(comp: str) -> Iterator[Mention]:
         if not any(s <= m.start() < e for s, e, _ in found):
             found.append((m.start(), m.end(), _WORD_DAYS[m.group(0)]))
     for start, end, n in found:
+        if _WAITING.search(comp[end : end + 12]):
+            continue  # "일주일 넘게 걸리기도 해요?": how long something takes, not the age
         kind = _tail_kind(comp[end : end + 12])
         before = comp[max(0, start - 8) : start]
         if kind is None and _SINCE_HEAD.search(before):
             kind = "been"
+        if kind is None and _COUNT_HEAD.search(before):
+            kind = "nth"  # "신청한 날부터 오늘까지 딱 8일이네요": day 8, counted inclusively
         if kind is None:
             continue  # "두 달 정도 가게를 닫아서": not the age of the service
         about_request = _event(comp, start, end) == "request"
@@ -524,6 +534,8 @@ def _dates(comp: str, today: date) -> Iterator[tuple[int, int, date, date]]:
     for m in _RELATIVE_DAY.finditer(comp):
         if not free(m) or comp[m.end() : m.end() + 2] in ("까지", "부터"):
             continue
+        if m.group(0) == "오늘" and _TODAY_AS_REFERENCE.match(comp, m.end()):
+            continue  # "오늘로 9일차", "오늘이 8일째": the day counted to, not the issue date
         d = today - timedelta(days=_RELATIVE_DAYS[m.group(0)])
         yield m.start(), m.end(), d, d
     for m in _WEEKDAY.finditer(comp):

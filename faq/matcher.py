@@ -118,6 +118,8 @@ writers' corpora with each writer held out (benchmarks/faq_cv.py --by-writer) 0.
 0.3 % more refund questions with no more wrong answers, but on the development sets it answered
 two sign-up questions ("알림톡 서비스 신청은 어디서 해요? 처음 써보려고요", 0.968) with how to
 cancel: kept at 0.98."""
+_KEEP_DECISIVE = True
+_CLARIFY_GATED = True
 _MODEL_REQUEST = 0.5
 """A how-to-cancel answer is withheld (fallback) when the model gives the two acts about a
 filed request (status, withdrawal) this much together: their messages are full of cancel words
@@ -581,8 +583,32 @@ class Matcher:
                     and not s.term.startswith("~")  # read through a typo: "휴면계정"
                     for s in scored
                 )
+                # The payment method stated ("계좌이체로 결제했으면 돌려받을 계좌는 어디에
+                # 입력해요?"): the general how-to-cancel reading may not replace that answer.
+                decisive = decision == "answer" and any(
+                    s.intent_id == candidates[0]
+                    and s.level >= _DECISIVE_LEVEL
+                    and s.reason not in ("elapsed", "follow-up")
+                    for s in scored
+                )
+                # A pattern only the rules' question has ("체크했어요 그다음엔 뭘 눌러요") and the
+                # model's has none: the model may make it a question, not overrule it. (A single
+                # anchor word, often a menu name, may still be overruled.)
+                gated = {
+                    s.intent_id
+                    for s in scored
+                    if s.opens_gate and s.term is None and s.reason != "elapsed"
+                }
                 decision, candidates, score, act = _combine(
-                    decision, candidates, score, act, prediction, vetoed and not soft, anchored
+                    decision,
+                    candidates,
+                    score,
+                    act,
+                    prediction,
+                    vetoed and not soft,
+                    anchored=anchored,
+                    decisive=decisive,
+                    gated=frozenset(gated) if decision == "answer" else frozenset(),
                 )
         return self._result(text, normalized, decision, candidates, score, act)
 
@@ -780,7 +806,8 @@ class Matcher:
             return True
         topical = asks_topic = asks_veto = False
         for sentence in sentences:
-            comp = compact(self._normalizer.normalize(sentence))
+            # Masked like the whole message ("웹호스팅이랑 도메인만 있고 문자 서비스는 …").
+            comp = self._mask_neutral(compact(self._normalizer.normalize(sentence)))
             jamo = to_jamo(comp)[:_MAX_JAMO]
             probe = self._probe(jamo)
             has_topic = self._first_hit(self._topic, probe) is not None
@@ -900,7 +927,10 @@ def _combine(
     act: str | None,
     prediction: Prediction,
     vetoed: bool,
+    *,
     anchored: bool = False,
+    decisive: bool = False,
+    gated: frozenset[str] = frozenset(),
 ) -> tuple[Decision, tuple[str, ...], float, str | None]:
     """The rules' decision checked by the model (see the module docstring and _MODEL_*)."""
     ranked = prediction.ranked
@@ -915,6 +945,10 @@ def _combine(
         if top == rule or (top in ACT_IDS and rule != _CANCEL):
             # Agreed; or an act beside a concrete question (MyCash timing in a status message).
             pass
+        elif top == _CANCEL and decisive and _KEEP_DECISIVE:
+            pass  # the general question never replaces the payment method stated
+        elif top in INTENT_IDS and rule in gated and top not in gated and _CLARIFY_GATED:
+            decision, candidates = "clarify", (rule, top)
         elif top in INTENT_IDS:
             if p_top >= _MODEL_OVERRIDE:
                 decision, candidates, score = "answer", (top,), confident

@@ -67,6 +67,10 @@ def matcher() -> Matcher:
         ("지난달 둘째 주에 신청했던 SMS 서비스", "over"),  # 11-08..14
         ("지난달 월초에 신청했던 문자서비스", "over"),
         ("블랙프라이데이 전 주에 신청한 sms 서비스", "over"),  # 11-16..22
+        # "N일차", a count up to today, "오늘로" as the day counted to, a wait that is no age.
+        ("신청 9일차입니다", "over"),
+        ("오늘로 신청 9일차입니다", "over"),
+        ("달력 보니까 신청한 날부터 오늘까지 딱 8일이네요", "over"),
         # A month cut short by today is still a month, not one named day.
         ("이번 달 초에 신청했는데 벌써 3주나 됐네요", "over"),
     ],
@@ -156,3 +160,8 @@ def test_the_same_date_is_judged_by_the_day_it_is_read_on(matcher: Matcher) -> N
     text = "11월 26일에 신청한 알림톡 취소하고 싶어요"
     assert matcher.match(text, today=date(2026, 11, 30)).intent == "how_to_cancel"
     assert matcher.match(text, today=date(2026, 12, 10)).intent == "past_deadline"
+
+
+def test_a_wait_is_not_the_age_of_the_service() -> None:
+    """"일주일 넘게 걸리기도 해요?" asks how long the refund takes, not whether it is late."""
+    assert read_elapsed("마이캐쉬 환불 받는데 일주일 넘게 걸리기도 해요?", TODAY).verdict is None

@@ -212,6 +212,20 @@ def test_where_the_money_goes_without_the_payment_method_asks_which(text: str) -
     assert set(result.candidates) == {"mycash_refund", "bank_transfer_refund"}
 
 
+def test_the_payment_method_stated_is_not_replaced_by_the_general_question() -> None:
+    assert_answers(
+        "알림톡 서비스를 계좌이체로 결제했어요. 어제 신청했고 정리하려고 합니다. "
+        "계좌이체로 결제했으면 돌려받을 계좌는 어디에 입력해요?",
+        "bank_transfer_refund",
+    )
+
+
+def test_the_charge_lost_is_the_sms_charge_question_not_an_expiry_near_miss() -> None:
+    assert_answers(
+        "취소하면 이용료만 환불되고 충전한 문자 요금은 그냥 소멸되나요?", "sms_charge_refund"
+    )
+
+
 def test_a_real_word_resembling_a_keyword_is_not_taken_for_a_typo() -> None:
     # "최소" (minimum) is one vowel away from "취소" (cancel).
     assert_falls_back("sms 최소 충전 금액이 얼마예요")
