@@ -212,7 +212,7 @@ class _Terms(tuple[_Term, ...]):
 
 
 def _prepare(
-    normalizer: Normalizer, words: Iterable[str], *, fuzzy: bool = True
+    normalizer: Normalizer | _Memo, words: Iterable[str], *, fuzzy: bool = True
 ) -> _Terms:
     """Normalise, compact and decompose keywords once, deciding how much typo each tolerates."""
     out: dict[str, _Term] = {}
@@ -279,6 +279,20 @@ class _Probe:
         self.skeleton = initials(masked)
 
 
+class _Memo:
+    """A normaliser that remembers its results (used while the index is built)."""
+
+    def __init__(self, normalizer: Normalizer) -> None:
+        self._normalizer = normalizer
+        self._seen: dict[str, str] = {}
+
+    def normalize(self, text: str) -> str:
+        out = self._seen.get(text)
+        if out is None:
+            out = self._seen[text] = self._normalizer.normalize(text)
+        return out
+
+
 @dataclass(frozen=True, slots=True)
 class _Pattern:
     """An "A ~ B" pattern compiled for the compact normalised text."""
@@ -287,13 +301,15 @@ class _Pattern:
     regex: re.Pattern[str]
 
 
-def _alternative(normalizer: Normalizer, text: str) -> str:
+def _alternative(normalizer: Normalizer | _Memo, text: str) -> str:
     """One alternative as a regex: normalised like customer text; "#" stands for a number."""
     pieces = [compact(normalizer.normalize(p)) or compact(p) for p in text.split("#")]
     return r"\d+".join(re.escape(p) for p in pieces)
 
 
-def _compile_patterns(normalizer: Normalizer, patterns: Iterable[str]) -> tuple[_Pattern, ...]:
+def _compile_patterns(
+    normalizer: Normalizer | _Memo, patterns: Iterable[str]
+) -> tuple[_Pattern, ...]:
     """Normalise each alternative like customer text, then join the parts with a short gap."""
     out: list[_Pattern] = []
     for pattern in patterns:
@@ -397,7 +413,8 @@ class Matcher:
             classifier = load_classifier()
         self._model: Classifier | None = classifier or None
         self._normalizer = normalizer or Normalizer(kb.synonyms, kb.chosung)
-        norm = self._normalizer
+        # The knowledge base repeats its words across intents and patterns: normalise each once.
+        norm = _Memo(self._normalizer)
         self._topic = _prepare(norm, kb.matching.topic)
         self._veto = _prepare(norm, kb.matching.veto)
         soft = set(kb.matching.soft_veto)
