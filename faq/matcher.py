@@ -432,7 +432,8 @@ class Matcher:
                 # Hints are weak, often short clues: exact only, so typos cannot invent them.
                 hints=_prepare(norm, (h for h in intent.hints if "~" not in h), fuzzy=False),
                 hint_patterns=_compile_patterns(norm, (h for h in intent.hints if "~" in h)),
-                exclude=_prepare(norm, intent.exclude),
+                # Exact only: "아직이" read through a typo excluded "아직 안 쓰고 있어요".
+                exclude=_prepare(norm, intent.exclude, fuzzy=False),
                 patterns=_compile_patterns(norm, intent.patterns),
                 decisive=_compile_patterns(norm, intent.decisive),
                 phrasings=tuple(
@@ -585,12 +586,14 @@ class Matcher:
         )
         if self._model is not None and not follow_up and not context_only:
             if not self._rules_settle(decision, q, scored):
-                # An act's or an intent's exclude words rule it out for the model too
-                # ("사유 목록" is no missing list, whatever the word 목록 suggests to it).
-                ruled_out = self._acts_ruled_out(comp) | {
-                    s.intent_id for s in scored if s.reason == "excluded"
-                }
-                prediction = _without(self._predict(q), ruled_out)
+                prediction = _without(self._predict(q), self._acts_ruled_out(comp))
+                # An intent its exclude words rule out ("사유 목록" is no missing list) cannot
+                # be the model's proposal either; its mass is dropped, not shared out.
+                excluded = {s.intent_id for s in scored if s.reason == "excluded"}
+                if excluded:
+                    prediction = Prediction(
+                        {c: 0.0 if c in excluded else p for c, p in prediction.probs.items()}
+                    )
                 # An anchor ("확인증", "입출금내역") can only mean its refund question: the
                 # model, blind to concept questions its corpus lacks, may not veto it alone.
                 anchored = decision == "answer" and any(

@@ -226,6 +226,17 @@ def test_the_charge_lost_is_the_sms_charge_question_not_an_expiry_near_miss() ->
     )
 
 
+def test_an_exclude_word_is_exact_not_read_through_a_typo() -> None:
+    """"아직이" (still nothing) read through a typo hid the stated age of "아직 안 쓰고 있어요"."""
+    from datetime import date
+
+    result = matcher().match(
+        "가입한 지 열이틀 됐는데 아직 안 쓰고 있어요. 해지하면 환불 나오나요?",
+        today=date(2026, 12, 1),
+    )
+    assert (result.decision, result.intent, result.act) == ("answer", "past_deadline", None)
+
+
 def test_a_real_word_resembling_a_keyword_is_not_taken_for_a_typo() -> None:
     # "최소" (minimum) is one vowel away from "취소" (cancel).
     assert_falls_back("sms 최소 충전 금액이 얼마예요")
