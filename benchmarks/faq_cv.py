@@ -44,6 +44,8 @@ SCORED = (
     "corpus_9_personas.tsv",
     "corpus_10_tester.tsv",
     "corpus_11_realchat.tsv",
+    "corpus_12_hard.tsv",
+    "corpus_13_implied.tsv",
 )
 
 

@@ -41,6 +41,8 @@ _WORD_DAYS: dict[str, int] = {
     "한달반": 45, "일주일하고하루": 8, "일주일하고이틀": 9, "일주일하고사흘": 10,
     "칠일": 7, "팔일": 8, "구일": 9, "십일": 10, "십사일": 14, "십오일": 15, "이십일": 20,
     "삼십일": 30,
+    # Native cardinals, read only with a tail that makes them days ("일곱째 날", "여덟째").
+    "다섯": 5, "여섯": 6, "일곱": 7, "여덟": 8, "아홉": 9,
 }
 _UNIT_DAYS = {"일": 1, "주": 7, "주일": 7, "개월": 30, "달": 30, "년": 365}
 
@@ -534,8 +536,11 @@ def _dates(comp: str, today: date) -> Iterator[tuple[int, int, date, date]]:
     for m in _RELATIVE_DAY.finditer(comp):
         if not free(m) or comp[m.end() : m.end() + 2] in ("까지", "부터"):
             continue
-        if m.group(0) == "오늘" and _TODAY_AS_REFERENCE.match(comp, m.end()):
-            continue  # "오늘로 9일차", "오늘이 8일째": the day counted to, not the issue date
+        if m.group(0) == "오늘" and (
+            _TODAY_AS_REFERENCE.match(comp, m.end()) or comp[: m.start()].endswith("전")
+        ):
+            # "오늘로 9일차", "오늘이 8일째": the day counted to; "일주일 전 오늘": a week ago.
+            continue
         d = today - timedelta(days=_RELATIVE_DAYS[m.group(0)])
         yield m.start(), m.end(), d, d
     for m in _WEEKDAY.finditer(comp):

@@ -70,6 +70,7 @@ def matcher() -> Matcher:
         # "N일차", a count up to today, "오늘로" as the day counted to, a wait that is no age.
         ("신청 9일차입니다", "over"),
         ("오늘로 신청 9일차입니다", "over"),
+        ("일주일 전 오늘 신청한 거 없던 일로 돌릴 수 있어요?", "over"),  # 11-24, day 8
         ("달력 보니까 신청한 날부터 오늘까지 딱 8일이네요", "over"),
         # A month cut short by today is still a month, not one named day.
         ("이번 달 초에 신청했는데 벌써 3주나 됐네요", "over"),
