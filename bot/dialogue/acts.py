@@ -12,6 +12,7 @@ from bot.dialogue.flow import Outcome
 from bot.dialogue.menus import HANDOFF
 from bot.dialogue.turn import Turn
 from bot.dialogue.withdraw import start_withdraw
+from faq.dates import read_elapsed
 
 STATUS = "request_status"
 WITHDRAW = "withdraw_request"
@@ -55,6 +56,9 @@ async def in_context(turn: Turn, text: str, act: str | None, intent: str | None)
         return None
     if _SERVICE_NAMED.search(text) and not _REQUEST_NAMED.search(text):
         return None
+    elapsed = read_elapsed(text, turn.today)
+    if any(not m.about_request for m in elapsed.mentions) and not _REQUEST_NAMED.search(text):
+        return None  # "이틀째인데 없던 걸로": the age of a service, so the service is meant
     requests = await turn.deps.helpdesk.requests.list(customer_id=turn.customer.id, tx=turn.tx)
     return WITHDRAW if any(r.status.is_open for r in requests) else None
 
