@@ -118,8 +118,6 @@ writers' corpora with each writer held out (benchmarks/faq_cv.py --by-writer) 0.
 0.3 % more refund questions with no more wrong answers, but on the development sets it answered
 two sign-up questions ("알림톡 서비스 신청은 어디서 해요? 처음 써보려고요", 0.968) with how to
 cancel: kept at 0.98."""
-_KEEP_DECISIVE = True
-_CLARIFY_GATED = True
 _MODEL_REQUEST = 0.5
 """A how-to-cancel answer is withheld (fallback) when the model gives the two acts about a
 filed request (status, withdrawal) this much together: their messages are full of cancel words
@@ -965,9 +963,9 @@ def _combine(
         if top == rule or (top in ACT_IDS and rule != _CANCEL):
             # Agreed; or an act beside a concrete question (MyCash timing in a status message).
             pass
-        elif top == _CANCEL and decisive and _KEEP_DECISIVE:
+        elif top == _CANCEL and decisive:
             pass  # the general question never replaces the payment method stated
-        elif top in INTENT_IDS and rule in gated and top not in gated and _CLARIFY_GATED:
+        elif top in INTENT_IDS and rule in gated and top not in gated:
             decision, candidates = "clarify", (rule, top)
         elif top in INTENT_IDS:
             if p_top >= _MODEL_OVERRIDE:

@@ -19,10 +19,12 @@ WITHDRAW = "withdraw_request"
 HUMAN = "human_agent"
 COMPLAINT = "complaint"
 
+_KEEP_USING = r"(계속|그냥|다시)\s*(쓸게|쓸래|쓸께|쓰겠|쓰기로|사용할게|이용할게)"
+"""Keeping the service ("그냥 쓸게요"): from someone with a request open, taking that back."""
+
 _TAKE_BACK = re.compile(
     r"철회|없던\s*(걸로|일로)|없었던\s*(걸로|일로)|무를|무르|물러|취하|되돌|번복"
-    r"|(신청|접수|요청)(한|했던|된)\s*(거|것|건)"
-    r"|(계속|그냥|다시)\s*(쓸게|쓸래|쓸께|쓰겠|쓰기로|사용할게|이용할게)"
+    r"|(신청|접수|요청)(한|했던|된)\s*(거|것|건)|" + _KEEP_USING
 )
 """Words that, from a customer with a request waiting or approved, mean taking it back: the
 matcher alone cannot tell "없던 걸로 해 주세요" about the request from cancelling the service."""
@@ -36,9 +38,7 @@ STARTS_FLOW = frozenset({WITHDRAW})
 """Acts that start a flow (and so, over a filled-in form, are asked about first)."""
 
 
-_ONLY_FOR_REQUESTS = re.compile(
-    r"철회|취하|번복|(계속|그냥|다시)\s*(쓸게|쓸래|쓸께|쓰겠|쓰기로|사용할게|이용할게)"
-)
+_ONLY_FOR_REQUESTS = re.compile(r"철회|취하|번복|" + _KEEP_USING)
 """Take-back words used only of a filed request: "아 방금 그거 철회할게요" (no request named, so
 the matcher falls back) from someone with a request open can only be withdrawing it."""
 
@@ -54,11 +54,12 @@ async def in_context(turn: Turn, text: str, act: str | None, intent: str | None)
             return None
     elif intent != "how_to_cancel" or not _TAKE_BACK.search(text):
         return None
-    if _SERVICE_NAMED.search(text) and not _REQUEST_NAMED.search(text):
+    if not _REQUEST_NAMED.search(text) and (
+        _SERVICE_NAMED.search(text)
+        # "이틀째인데 없던 걸로": the age of a service, so the service is meant
+        or any(not m.about_request for m in read_elapsed(text, turn.today).mentions)
+    ):
         return None
-    elapsed = read_elapsed(text, turn.today)
-    if any(not m.about_request for m in elapsed.mentions) and not _REQUEST_NAMED.search(text):
-        return None  # "이틀째인데 없던 걸로": the age of a service, so the service is meant
     requests = await turn.deps.helpdesk.requests.list(customer_id=turn.customer.id, tx=turn.tx)
     return WITHDRAW if any(r.status.is_open for r in requests) else None
 
