@@ -46,6 +46,11 @@ SCORED = (
     "corpus_11_realchat.tsv",
     "corpus_12_hard.tsv",
     "corpus_13_implied.tsv",
+    "corpus_14_tester2.tsv",
+    "corpus_15_situations.tsv",
+    "corpus_16_offtopic.tsv",
+    "corpus_17_stories.tsv",
+    "corpus_18_terse.tsv",
 )
 
 

@@ -97,9 +97,13 @@ _REQUEST_EVENT = re.compile(
     r"|(?:신청|요청)(?:을|서를|서|건을)?(?:넣|냈|제출)|취소했|환불받았|취소눌"
 )
 _SERVICE_EVENT = re.compile(
-    r"신청|가입|결제|결재|구매|구입|샀|산거|산건|발급|개통|이용시작|쓰기시작|시작했|등록했|한거|한건"
+    r"신청|가입|결제|결재|구매|구입|샀|산거|산건|발급|개통|이용시작|쓰기시작|시작했|등록(?:했|한|하|됐|된)|생성(?:했|한|하|됐|된)"
+    r"|한거|한건"
     r"|^(?:에|쯤에|경에|께)?(?:산|들인|들여놓은)(?=[가-힣])"
+    # "11월10일꺼 cancel 가능?", "어제 건": the thing from that day.
+    r"|^(?:에|에한|에산)?(?:꺼|거|건|것)(?=$|[^가-힣]|[은는도을를이요]|취소|환불|해지|무르|물리|돌려|캔슬)"
 )
+_CLAUSE_END = re.compile(r"는데|다가|지만")
 _REQUEST_BEFORE = re.compile(
     r"(?:(?:환불|취소)(?:신청|요청|접수)|접수|신청넣|요청)"
     r"(?:한|하고|했고|한게|하고나서)?(?:지|후|뒤|하고)?$"
@@ -116,7 +120,7 @@ _SERVICE_DATE_NOUN = re.compile(
     r"(?:이|은|는|:|(?:을|를)?(?:보니|보니까|보면|확인하니|확인해보니|찾아보니))?$"
 )
 
-_DIGIT_DURATION = re.compile(r"(?<![\d/.\-~월])(\d{1,3})(주일|주|개월|달|년|일)")
+_DIGIT_DURATION = re.compile(r"(?<![\d/.\-~월])(\d{1,3})(주일|주|개월|달|년|일|시간)")
 _WORD_DURATION = re.compile("|".join(sorted(_WORD_DAYS, key=len, reverse=True)))
 _ISO = re.compile(r"(20\d\d)[-./년](\d{1,2})[-./월](\d{1,2})")
 _MONTH_DAY = re.compile(r"(?<!\d)(\d{1,2})월(\d{1,2})일")
@@ -126,14 +130,15 @@ _MONTH_PART = re.compile(
 )
 _REL_MONTH = re.compile(
     r"(지난달|저번달|지난해|작년|이번달|이달)"
-    r"(월초|월말|초순|초|중순|중|하순|말경|말|(\d{1,2})월|(\d{1,2})일)?"
+    r"(마지막날|말일|월초|월말|초순|초|중순|중|하순|말경|말|(\d{1,2})월|(\d{1,2})일)?"
 )
+_BARE_MONTHS = frozenset({"지난달", "저번달"})
 # "지난달 둘째 주": the month named relative to today, then a week of it (see _WEEK_OF_MONTH).
 _REL_MONTH_WEEK = re.compile(
     r"(지난달|저번달|이번달)(?=(?:첫|둘|셋|넷|다섯|마지막|[1-5])(?:째|번째)?주)"
 )
 _DAY_OF_MONTH = re.compile(
-    r"(?<![\d/.\-~월])(\d{1,2})일(?=에|날|자|신청|결제|가입|구매|\)|인데|이었|쯤|경|께"
+    r"(?<![\d/.\-~월그])(\d{1,2})일(?=에|날|자|꺼|신청|결제|가입|구매|발급|개통|등록|\)|인데|이었|쯤|경|께"
     r"|[월화수목금토일]요일)"
 )
 _RELATIVE_DAY = re.compile(r"엊그저께|엊그제|그저께|그제|어제|어저께|오늘")
@@ -184,13 +189,24 @@ class Mention:
     # Read from the calendar: "day" for one named day ("11월 25일", "지난 목요일"), "range"
     # for a span ("지난달 말"); "" for a count of days ("8일째").
     calendar: Literal["", "day", "range"] = ""
+    # A whole month named bare ("지난달에 신청한 거"): read by where most of it falls.
+    bare_month: bool = False
 
     def verdict(self, limit: int) -> Verdict:
-        """Compare the day range with the last eligible day."""
+        """Compare the day range with the last eligible day.
+
+        A bare "지난달" said on the 1st covers days 2-31, and 24 of those 30 days are past the
+        limit. Someone who applied days ago says "지난주" or "며칠 전"; the writers of every
+        corpus read "지난달에 신청한 거" on the 1st as late. So a bare month at least three
+        quarters past the limit is over; "지난달 말" (days 2-11) still asks.
+        """
         if self.first_day > limit:
             return "over"
         if self.last_day <= limit:
             return "within"
+        span = self.last_day - self.first_day + 1
+        if self.bare_month and (self.last_day - limit) >= 0.75 * span:
+            return "over"
         return "borderline"
 
 
@@ -207,10 +223,23 @@ class Elapsed:
         return any(m.about_request for m in self.mentions)
 
 
+_ENGLISH_MONTHS = {
+    m: n
+    for n, m in enumerate(
+        ("jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct", "nov", "dec"), 1
+    )
+}
+# "Nov 2에 생성한", "oct. 28th": an English month name before a day.
+_ENGLISH_DATE = re.compile(
+    r"\b(jan|feb|mar|apr|may|jun|jul|aug|sept?|oct|nov|dec)[a-z]*\.?\s*(\d{1,2})(?:st|nd|rd|th)?(?!\d)"
+)
+
+
 def _compact(text: str) -> str:
     """NFKC, lower case, no spaces; keep /, ., -, ~ only between digits (dates, ranges);
     months and days written as Sino-Korean numerals in digits ("십일월 이십 사 일" → 11월24일)."""
     s = unicodedata.normalize("NFKC", text).lower().replace("욜", "요일")
+    s = _ENGLISH_DATE.sub(lambda m: f"{_ENGLISH_MONTHS[m.group(1)[:3]]}월{m.group(2)}일", s)
     s = re.sub(r"(?<=\d)\s*([/.\-~])\s*(?=\d)", r"\1", s)
     s = re.sub(r"(?<!\d)[/.\-~]|[/.\-~](?!\d)", " ", s)
     return _digits_for_numerals(re.sub(r"[^0-9a-z가-힣/.\-~()]", "", s))
@@ -225,7 +254,7 @@ _SINO_DIGIT = {"일": 1, "이": 2, "삼": 3, "사": 4, "오": 5, "육": 6, "칠"
 _SINO_MONTH = re.compile(
     r"(?<![가-힣])(십이|십일|시|유|일|이|삼|사|오|칠|팔|구)월"
     r"(?=(?:\d|[이삼]?십|[일이삼사오육칠팔구]일)|초|중순|중|하순|말|에)"
-    r"|(?<![가-힣])(십이|십일|시|유)월"
+    r"|(십이|십일|시|유)월(?!요일)"
 )
 _SINO_DAY_NUMBER = r"(?:([이삼])?십([일이삼사오육칠팔구])?|([일이삼사오육칠팔구]))"
 _SINO_DAY_AFTER_MONTH = re.compile(r"(?<=\d월)" + _SINO_DAY_NUMBER + "일")
@@ -262,7 +291,9 @@ def _event(comp: str, start: int, end: int) -> str | None:
     """'request' or 'service': which event the time at comp[start:end] belongs to."""
     if _SERVICE_DATE_NOUN.search(comp[max(0, start - 8) : start]):
         return "service"  # "발급일이 11월 24일인데 … 취소 신청": the date is the issue date
-    after = comp[end : end + 16]
+    # Only the time's own clause: "오늘 정산하다가 발견했는데 신청일 보니 …" is when it was
+    # noticed, and "열흘 지났는데 환불 신청 가능한가요" asks about a request not yet filed.
+    after = _CLAUSE_END.split(comp[end : end + 24], maxsplit=1)[0]
     request = _REQUEST_EVENT.search(after)
     service = _SERVICE_EVENT.search(after)
     if request and (not service or request.start() <= service.start()):
@@ -289,7 +320,10 @@ def _durations(comp: str) -> Iterator[Mention]:
     """Durations with what follows them; calendar days ("25일에") are left to _dates."""
     found: list[tuple[int, int, int]] = []
     for m in _DIGIT_DURATION.finditer(comp):
-        n = int(m.group(1)) * _UNIT_DAYS[m.group(2)]
+        if m.group(2) == "시간":  # "24시간도 안 됐는데": hours, as whole days (at least one)
+            n = max(1, round(int(m.group(1)) / 24))
+        else:
+            n = int(m.group(1)) * _UNIT_DAYS[m.group(2)]
         if n:
             found.append((m.start(), m.end(), n))
     for m in _WORD_DURATION.finditer(comp):
@@ -650,6 +684,7 @@ def _mentions(text: str, today: date | None) -> list[Mention]:
                     calendar="day"
                     if first_day == last_day and not _VAGUE_END.search(comp[start:end])
                     else "range",
+                    bare_month=comp[start:end] in _BARE_MONTHS,
                 )
             )
     return mentions

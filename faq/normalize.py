@@ -179,9 +179,15 @@ _NOISE_JAMO = frozenset("ㅋㅎㅠㅜㄷㅡㅇㄱ")
 
 # English puts the preposition first ("after 2 weeks"); Korean puts it last ("2주 후").
 _ENGLISH_DURATION = re.compile(
-    r"\b(after|over|more than|within|in)\s+(\d+|a|one|two|three|ten)\s+(days?|weeks?|months?)\b"
+    r"\b(after|over|more than|within|in)\s+(\d+|a|one|two|three|ten)\s+"
+    r"(days?|weeks?|months?)(?![a-z])"
 )
 _ENGLISH_ONE_UNIT = re.compile(r"\b(a|an|one)\s+(day|week|month|year)\b")
+# "it's been like 2 weeks": the age stated, as "2 weeks 됐".
+_ENGLISH_BEEN = re.compile(
+    r"\bbeen\s+(?:like|about|around|almost|nearly|over|more than)?\s*(\d+)\s+"
+    r"(days?|weeks?|months?)(?![a-z])"
+)
 _ENGLISH_DURATION_SUFFIX = {"after": "후", "over": "넘게", "more than": "넘게", "within": "이내",
                             "in": "이내"}
 
@@ -241,6 +247,7 @@ class Normalizer:
         s = "".join(_CONJOINING_TO_COMPAT.get(ch, ch) for ch in s)
         s = s.lower().replace("’", "'")
         s = _ENGLISH_ONE_UNIT.sub(r" 1 \2 ", s)
+        s = _ENGLISH_BEEN.sub(r" \1 \2 됐 ", s)
         s = _ENGLISH_DURATION.sub(_english_duration, s)
         for pattern, dst in self._english_phrases:
             s = pattern.sub(f" {dst} ", s)

@@ -74,10 +74,34 @@ def matcher() -> Matcher:
         ("달력 보니까 신청한 날부터 오늘까지 딱 8일이네요", "over"),
         # A month cut short by today is still a month, not one named day.
         ("이번 달 초에 신청했는데 벌써 3주나 됐네요", "over"),
+        # A time belongs to its own clause: "오늘" here is when it was noticed, not applied for.
+        ("오늘 정산하다가 발견했는데 신청일 보니 열흘 지났네요. 발송도 안 했고요", "over"),
+        ("열흘 지났는데 환불 신청 가능한가요", "over"),  # a request not yet filed
+        # A date with its weekday before 등록한; a bare day before 발급; "그 7일" is the period.
+        ("사장님이 11월 18일 수요일에 등록한 SMS 서비스가 있는데", "over"),
+        ("그 7일에 발급일도 들어가요? 저는 26일 발급이고 발송은 안 했어요", "within"),
+        # The thing from that day; a Sino-Korean month word wherever it stands.
+        ("11월10일꺼 cancel 가능?", "over"),
+        ("예식장 사무실입니다. 시월에 알림톡 서비스를 신청했는데", "over"),
+        ("아버지가 지난달 마지막 날에 문자 서비스를 신청하셨는데", "within"),  # 11-30
+        # The verb after a long object: "11월 15일쯤 독자 이벤트 문자용으로 서비스를 신청".
+        ("11월 15일쯤 독자 이벤트 문자용으로 서비스를 신청했어요", "over"),
+        # A bare "last month" on the 1st is mostly past the 7 days; its end is not.
+        ("지난달에 신청한 문자 서비스 취소", "over"),
+        ("지난달 말에 신청한 문자 서비스 취소", "borderline"),
+        # Hours, an English month name, a service created.
+        ("신청한 지 24시간도 안 됐는데 취소 가능한가요?", "within"),
+        ("Nov 2에 생성한 SMS 인스턴스 terminate하고 싶은데", "over"),
     ],
 )
 def test_calendar_dates_and_weekdays_are_read_against_today(text: str, verdict: str) -> None:
     assert read_elapsed(text, TODAY).verdict == verdict
+
+
+def test_a_bare_month_is_read_by_where_most_of_it_falls() -> None:
+    """"이번 달에" on the 20th: 13 of its 20 days are past the limit, not enough to say so."""
+    assert read_elapsed("이번 달에 신청한 알림톡", date(2026, 12, 20)).verdict == "borderline"
+    assert read_elapsed("지난달에 신청한 알림톡", date(2026, 12, 9)).verdict == "over"
 
 
 @pytest.mark.parametrize(

@@ -220,6 +220,51 @@ def test_the_payment_method_stated_is_not_replaced_by_the_general_question() -> 
     )
 
 
+def test_a_veto_word_read_only_through_a_typo_does_not_silence_a_clear_question() -> None:
+    """Spaces are gone from the compact text: "하면서 법인" holds "서버" with a final ㅂ. That is
+    no exact hit (a veto word ends where a syllable ends), and a veto read only through a typo
+    lets the model answer when it is nearly certain."""
+    assert_answers(
+        "회사 폐업하면서 법인 통장을 없앴어요. 계좌이체로 결제한 거 환불은 어디로 받아요?",
+        "bank_transfer_refund",
+    )
+
+
+@pytest.mark.parametrize(
+    ("text", "intent_id"),
+    [
+        ("목록에 도메인이랑 메일만 나와요. 문자 서비스는 어디 있어요?", "not_in_list"),
+        ("취소/환불 관리 화면에 카카오알림톡이 아니라 엉뚱한 서비스가 떠요", "not_in_list"),
+        (
+            "포인트 충전만 하고 그냥 놔뒀는데 서비스 없애면 그 포인트는 증발하나요?",
+            "sms_charge_refund",
+        ),
+    ],
+)
+def test_what_the_customer_sees_or_fears_names_the_question(text: str, intent_id: str) -> None:
+    assert_answers(text, intent_id)
+
+
+def test_a_cancel_wish_denied_is_no_late_cancellation() -> None:
+    assert_falls_back(
+        "한 달 전쯤 신청해서 잘 쓰고 있는 보습학원 원장입니다. 해지할 생각은 전혀 없고요, "
+        "문자 내용이 길어지면 요금이 달라진다고 해서 여쭤봐요. 단문은 몇 자까지고, 넘으면 장문으로 "
+        "바뀌나요?"
+    )
+
+
+def test_looking_up_a_balance_is_no_refund_question() -> None:
+    assert_falls_back("문자 충전금 잔액은 어디서 조회해요?")
+
+
+def test_whether_a_filed_request_went_through_is_a_status_question() -> None:
+    result = matcher().match(
+        "문자 서비스 취소 신청 들어간 건 맞죠? 메일도 문자도 안 와서 불안해서요"
+    )
+    assert result.act == "request_status"
+    assert result.intent != "how_to_cancel"
+
+
 def test_the_charge_lost_is_the_sms_charge_question_not_an_expiry_near_miss() -> None:
     assert_answers(
         "취소하면 이용료만 환불되고 충전한 문자 요금은 그냥 소멸되나요?", "sms_charge_refund"

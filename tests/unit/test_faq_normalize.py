@@ -48,6 +48,8 @@ def test_spelling_variants_and_slang_become_canonical(typed: str, expected: str)
         ("bank transfer로 결제", "계좌이체 로 결제"),
         ("two weeks ago 신청", "2 주 전 신청"),
         ("refund after 2 weeks", "환불 2 주 후"),
+        ("it's been like 2 weeks인데", "it s 2 주 됐 인데"),  # Hangul right after the unit
+        ("within 3 days인데", "3 일 이내 인데"),
     ],
 )
 def test_english_words_are_translated(typed: str, expected: str) -> None:
