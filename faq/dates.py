@@ -85,6 +85,11 @@ _WAITING = re.compile(r"걸리|걸려|걸릴|걸린|걸렸|소요|기다")
 _TODAY_AS_REFERENCE = re.compile(r"(?:로|부로|이|은|기준|날짜로|자로)")
 # Before a bare count of days up to today: "신청한 날부터 오늘까지 딱 8일".
 _COUNT_HEAD = re.compile(r"(?:부터|로부터)오늘까지(?:딱|벌써|이미|정확히|꼭|총)?$")
+# The issue date left out of the count: "신청한 날 빼고 세면 딱 7일 됐어요" is day 8.
+_EXCLUSIVE_HEAD = re.compile(
+    r"(?:날|당일|발급일|신청일|첫날)(?:은|을|는)?(?:빼고|제외하고|빼면|제외하면)"
+    r"(?:세면|세서|세니까|계산하면|계산해서|치면|쳐서)?(?:딱|벌써|이미|정확히|꼭|총)?$"
+)
 # Before a bare duration: "신청한 지 20일", "가입하고 열흘".
 _SINCE_HEAD = re.compile(
     r"(?:신청|가입|결제|결재|구매|발급|이용|사용)(?:한지|하고|한|된지|일로부터)"
@@ -342,6 +347,9 @@ def _durations(comp: str) -> Iterator[Mention]:
             continue  # "두 달 정도 가게를 닫아서": not the age of the service
         about_request = _event(comp, start, end) == "request"
         text = comp[start:end]
+        if kind in ("been", "nth") and _EXCLUSIVE_HEAD.search(comp[max(0, start - 16) : start]):
+            yield Mention(text, "statement", n + 1, n + 1, about_request)
+            continue
         if kind == "cond_over":
             yield Mention(text, "conditional", n + 1, _OPEN, about_request)
         elif kind == "cond_within":

@@ -92,6 +92,9 @@ def matcher() -> Matcher:
         # Hours, an English month name, a service created.
         ("신청한 지 24시간도 안 됐는데 취소 가능한가요?", "within"),
         ("Nov 2에 생성한 SMS 인스턴스 terminate하고 싶은데", "over"),
+        # The issue date left out of the customer's count: their 7 days is day 8.
+        ("신청한 날 빼고 세면 딱 7일 됐어요. 아직 되는 거죠?", "over"),
+        ("신청일 제외하면 6일째예요", "within"),
     ],
 )
 def test_calendar_dates_and_weekdays_are_read_against_today(text: str, verdict: str) -> None:

@@ -253,6 +253,43 @@ def test_a_cancel_wish_denied_is_no_late_cancellation() -> None:
     )
 
 
+@pytest.mark.parametrize(
+    ("text", "intent_id"),
+    [
+        ("발송 실패한 문자도 사용 건수에 들어가나요? 충전금을 받을 수 있는지 때문에 여쭤봐요.",
+         "sms_charge_refund"),
+        ("계좌 남편꺼 가능?", "bank_transfer_refund"),
+        ("사업자 계좌로 돼요?", "bank_transfer_refund"),
+    ],
+)
+def test_failed_sends_as_usage_and_whose_account_are_refund_questions(
+    text: str, intent_id: str
+) -> None:
+    assert_answers(text, intent_id)
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "마이캐쉬 남은 거 제 통장으로 빼고 싶은데 출금 신청은 어디서 하나요?",
+        "SMS 충전을 계좌이체로 하려는데 가상계좌 번호는 어디서 받아요?",
+        "마이캐쉬 충전했는데 잔액에 반영이 안 됐어요.",
+    ],
+)
+def test_cashing_out_and_topping_up_are_near_misses(text: str) -> None:
+    assert_falls_back(text)
+
+
+def test_counting_the_seven_days_in_business_days_is_the_deadline_question() -> None:
+    from datetime import date
+
+    result = matcher().match(
+        "18일에 신청했는데 영업일로 세면 아직 7일 안 됐잖아요. 주말은 빼야 하는 거 아니에요?",
+        today=date(2026, 12, 1),
+    )
+    assert (result.decision, result.intent) == ("answer", "past_deadline")
+
+
 def test_looking_up_a_balance_is_no_refund_question() -> None:
     assert_falls_back("문자 충전금 잔액은 어디서 조회해요?")
 
