@@ -290,6 +290,70 @@ def test_counting_the_seven_days_in_business_days_is_the_deadline_question() -> 
     assert (result.decision, result.intent) == ("answer", "past_deadline")
 
 
+@pytest.mark.parametrize(
+    ("text", "intent_id"),
+    [
+        (
+            "신청한지 6일째인데 그냥 지금 정리할게요 어디서 하는지 알려주세요. "
+            "아 그리고 이번 달 세금계산서는 안 끊어주셔도 돼요",
+            "how_to_cancel",
+        ),
+        (
+            "온라인 쇼핑몰 운영자예요. 회사 명의로 가입하고 대표인 제 개인 계좌에서 이체로 "
+            "결제했거든요. 환불을 제 개인 계좌로 받으려면 어떻게 해야 하나요?",
+            "bank_transfer_refund",
+        ),
+        (
+            "홈페이지 안내문을 보니까 조건이 두 개던데요. 저는 4일 전에 신청했고 발송 기록도 "
+            "없어요. 그럼 혼자서 처리 가능한 거죠? 어디로 가면 되는지만 알려주세요.",
+            "how_to_cancel",
+        ),
+        (
+            "보내진 않았고 예약발송만 걸어뒀다가 취소했어요. 이런 경우 충전금은요?",
+            "sms_charge_refund",
+        ),
+    ],
+)
+def test_a_topic_put_aside_or_the_customers_own_business_is_no_veto(
+    text: str, intent_id: str
+) -> None:
+    assert_answers(text, intent_id)
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "사무실 총무인데 팀장님이 알림톡 신청한 거 취소하라고 하셔서요. "
+        "다음 진행 버튼 누르면 바로 취소되는 건가요?",
+        "취소/환불 신청 버튼 누르고 나면 그 뒤 절차는 어떻게 돼요?",
+    ],
+)
+def test_the_cancel_screens_buttons_are_no_status_question(text: str) -> None:
+    result = assert_answers(text, "how_to_cancel")
+    assert result.act is None
+
+
+def test_a_service_taken_back_with_its_age_is_no_withdrawal() -> None:
+    from datetime import date
+
+    result = matcher().match(
+        "지난 금요일에 신청한 거 무르고 싶어요 아직 아무것도 안 했어요", today=date(2026, 12, 1)
+    )
+    assert (result.decision, result.intent, result.act) == ("answer", "how_to_cancel", None)
+    # A refund request named is still one taken back.
+    assert matcher().match("어제 넣은 환불 신청 철회할게요").act == "withdraw_request"
+
+
+def test_a_service_past_the_limit_settles_a_choice_only_on_the_late_question() -> None:
+    """"남은 기간만큼 돌려받을" also reads as the SMS charge; the age settles it."""
+    from datetime import date
+
+    result = matcher().match(
+        "작년에 가입한 SMS 호스팅 해지하고 남은 기간만큼 돌려받을 수 있나요", today=date(2026, 12, 1)
+    )
+    assert (result.decision, result.intent) == ("answer", "past_deadline")
+
+
 def test_looking_up_a_balance_is_no_refund_question() -> None:
     assert_falls_back("문자 충전금 잔액은 어디서 조회해요?")
 
