@@ -349,7 +349,8 @@ def test_a_service_past_the_limit_settles_a_choice_only_on_the_late_question() -
     from datetime import date
 
     result = matcher().match(
-        "작년에 가입한 SMS 호스팅 해지하고 남은 기간만큼 돌려받을 수 있나요", today=date(2026, 12, 1)
+        "작년에 가입한 SMS 호스팅 해지하고 남은 기간만큼 돌려받을 수 있나요",
+        today=date(2026, 12, 1),
     )
     assert (result.decision, result.intent) == ("answer", "past_deadline")
 
