@@ -17,9 +17,11 @@ Evaluation sets (tests/data/) are never read here.
 from __future__ import annotations
 
 import argparse
+import base64
 import hashlib
 import json
 import sys
+from array import array
 from collections.abc import Sequence
 from datetime import date
 from pathlib import Path
@@ -157,22 +159,25 @@ def fit(
 
 
 def write(document: dict[str, object], path: Path | None = None) -> Path:
-    """Write the model JSON compactly (one feature per line keeps diffs readable)."""
+    """Write the model JSON: one feature per line (diffs show what the model reads), the
+    weights packed as little-endian float32 in base64 (see Classifier.from_json)."""
     path = path or default_model_path()
     head = {k: v for k, v in document.items() if k not in ("features", "weights")}
-    lines = [json.dumps(head, ensure_ascii=False)[:-1] + ', "features": [']
+    head["format"] = 2
     feats = document["features"]
     weights = document["weights"]
     assert isinstance(feats, list) and isinstance(weights, list)
+    values = array("f", (float(w) for row in weights for w in row))
+    if sys.byteorder == "big":
+        values.byteswap()
+    lines = [json.dumps(head, ensure_ascii=False)[:-1] + ', "features": [']
     lines += [
         json.dumps(f, ensure_ascii=False) + ("," if i < len(feats) - 1 else "")
         for i, f in enumerate(feats)
     ]
-    lines.append('], "weights": [')
-    lines += [
-        json.dumps(w) + ("," if i < len(weights) - 1 else "") for i, w in enumerate(weights)
-    ]
-    lines.append("]}")
+    lines.append('], "weights_f32":')
+    lines.append(json.dumps(base64.b64encode(values.tobytes()).decode("ascii")))
+    lines.append("}")
     path.write_text("\n".join(lines) + "\n", encoding="utf-8")
     return path
 

@@ -38,6 +38,29 @@ def test_runtime_needs_no_machine_learning_library() -> None:
         assert not imported & {"sklearn", "scipy", "numpy", "joblib"}, module
 
 
+def test_the_packed_weights_load_as_the_fitted_ones(tmp_path: Path) -> None:
+    """The shipped file packs the weights as float32: the same predictions as the fit's lists,
+    and a truncated blob is refused rather than read shifted."""
+    from faq.classifier import Classifier
+    from faq.train import write
+
+    document = {
+        "classes": ["a", "b", "c"],
+        "bias": [0.1, -0.2, 0.0],
+        "features": ["가나", "w:환불", "§over"],
+        "weights": [[1.5, -0.25, 0.0], [0.0, 2.125, -1.0], [-3.5, 0.0, 0.75]],
+    }
+    path = write(dict(document), tmp_path / "model.json")
+    packed = json.loads(path.read_text(encoding="utf-8"))
+    assert "weights" not in packed and packed["format"] == 2
+    fitted, shipped = Classifier.from_json(document), Classifier.from_json(packed)
+    for feats in (["가나"], ["w:환불", "§over"], ["없는 특징"]):
+        assert shipped.predict(feats).probs == pytest.approx(fitted.predict(feats).probs)
+    packed["weights_f32"] = packed["weights_f32"][:-8]
+    with pytest.raises(ValueError):
+        Classifier.from_json(packed)
+
+
 def test_probabilities_sum_to_one_and_rank_the_seed_questions() -> None:
     model = load_classifier()
     assert model is not None
