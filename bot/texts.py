@@ -221,6 +221,7 @@ def amount_line(service_id: str, fee: int, charge: int, last_day: date, today: d
     )
 NOT_CANCELLABLE_HEADER = "취소/환불 목록에 표시되지 않는 서비스예요."
 ALL_CANCELLABLE = "지금은 모든 서비스가 취소/환불 목록에 표시돼요."
+STILL_CANCELLABLE_HEADER = "아래 서비스는 아직 직접 취소하고 전액 환불받으실 수 있어요."
 NO_SERVICES = "연결된 계정에 카카오알림톡/SMS 서비스가 없어요."
 
 # The refund flow ------------------------------------------------------------------------------

@@ -12,6 +12,7 @@ from bot.dialogue.menus import (
     CONTACT,
     HANDOFF,
     OTHER_QUESTION,
+    START_REFUND,
     action_button,
     feedback_row,
     topic_button,
@@ -192,9 +193,15 @@ async def answer(turn: Turn, intent_id: str, asked: bool = False, question: str 
         turn.data.last_q = f"[{intent.title}]"
     turn.data.last_intent = intent_id
     if turn.customer is not None and intent_id in PERSONAL_INTENTS:
-        personal, blocked = await not_cancellable_text(turn)
+        # The late answer also names what can still be cancelled: the customer's own count
+        # of the days may be wrong, and the bot's reading of "지난달" a guess.
+        personal, blocked, cancellable = await not_cancellable_text(
+            turn, with_open=intent_id == "past_deadline"
+        )
         if personal:
             text += "\n\n" + personal
+        if cancellable and START_REFUND not in buttons:
+            buttons.insert(0, START_REFUND)
         if blocked:
             buttons.append(HANDOFF)
     elif intent_id == "sms_charge_refund" and says_sms_sent(question):

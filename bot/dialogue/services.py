@@ -54,15 +54,33 @@ def blocked_lines(blocked: list[ServiceView]) -> list[str]:
     return lines
 
 
-async def not_cancellable_text(turn: Turn) -> tuple[str, bool]:
-    """The customer's services that are not cancellable and why; and whether any are."""
+async def not_cancellable_text(
+    turn: Turn, *, with_open: bool = False
+) -> tuple[str, bool, bool]:
+    """The customer's services that are not cancellable and why; with *with_open*, then those
+    that still are (the customer who read the late answer may be thinking of one of them:
+    "지난달에 신청한 거" on the 1st can be a service issued on the 28th). Also whether any is
+    blocked and whether any can still be cancelled."""
     views = await turn.services()
     blocked = [v for v in views if not v.eligibility.eligible]
+    open_ = [v for v in views if v.eligibility.eligible]
     if not views:
-        return texts.NO_SERVICES, False
+        return texts.NO_SERVICES, False, False
     if not blocked:
-        return texts.ALL_CANCELLABLE, False
-    return "\n".join([texts.NOT_CANCELLABLE_HEADER, *blocked_lines(blocked)]), True
+        return texts.ALL_CANCELLABLE, False, True
+    lines = [texts.NOT_CANCELLABLE_HEADER, *blocked_lines(blocked)]
+    if open_ and with_open:
+        lines += ["", texts.STILL_CANCELLABLE_HEADER]
+        for view in open_:
+            q = quote(view.service)
+            lines.append(
+                "• "
+                + texts.amount_line(
+                    view.service.id, q.service_fee, q.sms_charge, view.eligibility.last_day,
+                    turn.today,
+                )
+            )
+    return "\n".join(lines), True, bool(open_) and with_open
 
 
 async def service_facts(turn: Turn, view: ServiceView) -> None:
