@@ -51,6 +51,8 @@ SCORED = (
     "corpus_16_offtopic.tsv",
     "corpus_17_stories.tsv",
     "corpus_18_terse.tsv",
+    "corpus_19_tester3.tsv",
+    "corpus_20_formal.tsv",
 )
 
 

@@ -95,6 +95,11 @@ def matcher() -> Matcher:
         # The issue date left out of the customer's count: their 7 days is day 8.
         ("신청한 날 빼고 세면 딱 7일 됐어요. 아직 되는 거죠?", "over"),
         ("신청일 제외하면 6일째예요", "within"),
+        # Another event's date ends at its own clause; the next date owns what follows it.
+        ("마이캐쉬는 11월 10일에 미리 충전해뒀고 알림톡 서비스는 11월 28일에 신청했어요", "within"),
+        ("11/10 충전, 11/28 신청", "within"),
+        ("11월 3일에 결제했고 환불하려고요", "over"),
+        ("열닷새 전에 넣은 문자 서비스를 물러 주실 수 있습니까", "over"),
     ],
 )
 def test_calendar_dates_and_weekdays_are_read_against_today(text: str, verdict: str) -> None:

@@ -355,6 +355,47 @@ def test_a_service_past_the_limit_settles_a_choice_only_on_the_late_question() -
     assert (result.decision, result.intent) == ("answer", "past_deadline")
 
 
+@pytest.mark.parametrize(
+    ("text", "intent_id"),
+    [
+        (
+            "저는 적립금으로 결제한 거라 계좌 정보는 입력 안 해도 되는 거죠? "
+            "그럼 환불은 어디로 받게 되나요?",
+            "mycash_refund",
+        ),
+        ("취소/환불 신청 목록에서 서비스 골랐어요. 그다음엔 뭘 누르죠?", "how_to_cancel"),
+    ],
+)
+def test_the_payment_method_stated_and_the_next_step_asked_win(
+    text: str, intent_id: str
+) -> None:
+    assert_answers(text, intent_id)
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "취소 말고 연장이요. 알림톡 서비스 기간 연장은 어디서 해요?",
+        "문자 서비스 견적서를 요청합니다.",
+    ],
+)
+def test_extending_and_quotes_are_near_misses(text: str) -> None:
+    assert_falls_back(text)
+
+
+def test_a_filed_termination_request_taken_back_is_a_withdrawal() -> None:
+    result = matcher().match(
+        "오늘 아침에 넣은 해약 신청을 취소하고 싶습니다. 문자 서비스는 그대로 두고 싶습니다."
+    )
+    assert result.act == "withdraw_request"
+    assert result.intent != "how_to_cancel"
+
+
+def test_anger_at_a_person_spoken_to_is_a_complaint_not_a_request_for_one() -> None:
+    result = matcher().match("어제 통화한 상담원 태도가 정말 최악이었어요. 말 끊고 한숨 쉬고")
+    assert result.act == "complaint"
+
+
 def test_looking_up_a_balance_is_no_refund_question() -> None:
     assert_falls_back("문자 충전금 잔액은 어디서 조회해요?")
 
