@@ -53,6 +53,8 @@ SCORED = (
     "corpus_18_terse.tsv",
     "corpus_19_tester3.tsv",
     "corpus_20_formal.tsv",
+    "corpus_21_dictated.tsv",
+    "corpus_22_worried.tsv",
 )
 
 

@@ -248,6 +248,8 @@ def _compact(text: str) -> str:
     months and days written as Sino-Korean numerals in digits ("십일월 이십 사 일" → 11월24일)."""
     s = unicodedata.normalize("NFKC", text).lower().replace("욜", "요일")
     s = _ENGLISH_DATE.sub(lambda m: f"{_ENGLISH_MONTHS[m.group(1)[:3]]}월{m.group(2)}일", s)
+    # "어 제가 신청한 지 …": a filler and 제가, which without the space would read as 어제.
+    s = re.sub(r"(?<![가-힣])어\s+제(?=가|는|게|꺼|거|가요)", "어(제", s)
     s = re.sub(r"(?<=\d)\s*([/.\-~])\s*(?=\d)", r"\1", s)
     s = re.sub(r"(?<!\d)[/.\-~]|[/.\-~](?!\d)", " ", s)
     return _digits_for_numerals(re.sub(r"[^0-9a-z가-힣/.\-~()]", "", s))
@@ -267,7 +269,8 @@ _SINO_MONTH = re.compile(
 _SINO_DAY_NUMBER = r"(?:([이삼])?십([일이삼사오육칠팔구])?|([일이삼사오육칠팔구]))"
 _SINO_DAY_AFTER_MONTH = re.compile(r"(?<=\d월)" + _SINO_DAY_NUMBER + "일")
 _SINO_DAY = re.compile(
-    r"(?<![가-힣])(?:([이삼])?십([일이삼사오육칠팔구])?)일(?=에|날|자|신청|결제|가입|구매|인데|이었)"
+    r"(?<![가-힣])(?:([이삼])?십([일이삼사오육칠팔구])?)일(?=에|날|자|신청|결제|가입|구매|인데|이었"
+    r"|[월화수목금토일]요일)"
 )
 _SINO_MONTHS = {"십이": 12, "십일": 11, "시": 10, "유": 6}
 

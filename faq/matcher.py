@@ -389,7 +389,14 @@ class _Scored:
 
     @property
     def evidence(self) -> float:
-        """The evidence level after the intent's weight (used for ranking)."""
+        """The evidence level after the intent's weight (used for ranking).
+
+        The weight lets a specific intent's word beat the general intent's cancel words; a
+        pattern the general intent has ("선택하라는데 … 뭘 눌러야") is as specific as any other
+        and keeps its level, so a bare "목록" no longer outranks it.
+        """
+        if self.opens_gate and self.term is None and self.level >= _KEYWORD_LEVEL:
+            return self.level
         return self.level * self.weight
 
     @property
@@ -569,11 +576,12 @@ class Matcher:
         jamo = to_jamo(comp)[:_MAX_JAMO]
         probe = self._probe(jamo)
         elapsed = read_elapsed(text_cut, today, self._limit, normalized=normalized)
-        if act == _WITHDRAW and _REQUEST_NAMED.search(comp) is None and any(
+        if act in _REQUEST_ACTS and _REQUEST_NAMED.search(comp) is None and any(
             m.kind == "statement" and not m.about_request for m in elapsed.mentions
         ):
-            # "지난 금요일에 신청한 거 무르고 싶어요": the age of a service and no refund request
-            # named, so the service is taken back, not a request.
+            # "지난 금요일에 신청한 거 무르고 싶어요", "어제 신청했고요. 이거 상담원이 확인해야
+            # 취소되는 건가요": the age of a service and no refund request named, so it is the
+            # service taken back or asked about, not a filed request.
             act = None
         q = _Question(text_cut, normalized, comp, probe, elapsed, today, self._content(normalized))
         if previous is not None and previous not in self.kb.ids:

@@ -100,6 +100,9 @@ def matcher() -> Matcher:
         ("11/10 충전, 11/28 신청", "within"),
         ("11월 3일에 결제했고 환불하려고요", "over"),
         ("열닷새 전에 넣은 문자 서비스를 물러 주실 수 있습니까", "over"),
+        # Dictated: a filler before 제가 is no 어제; a Sino-Korean day before its weekday.
+        ("어 제가 알림톡 신청한 지 구 일 됐는데 아직 취소 가능해요", "over"),
+        ("이십삼일 월요일에 신청한 에스엠에스 서비스 환불 가능한가요", "over"),
     ],
 )
 def test_calendar_dates_and_weekdays_are_read_against_today(text: str, verdict: str) -> None:

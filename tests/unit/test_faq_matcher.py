@@ -396,6 +396,19 @@ def test_anger_at_a_person_spoken_to_is_a_complaint_not_a_request_for_one() -> N
     assert result.act == "complaint"
 
 
+def test_a_service_applied_for_and_asked_about_is_no_status_question() -> None:
+    """"어제 신청했고요" is the service's age; no refund request is named."""
+    from datetime import date
+
+    result = matcher().match(
+        "알림톡 서비스를 접으려고요. 어제 신청했고요. 이거 상담원이 확인해야 취소되는 건가요, "
+        "제가 화면에서 바로 할 수 있는 건가요?",
+        today=date(2026, 12, 1),
+    )
+    assert (result.decision, result.intent, result.act) == ("answer", "how_to_cancel", None)
+    assert matcher().match("어제 환불 신청했는데 아직 소식이 없어요").act == "request_status"
+
+
 def test_looking_up_a_balance_is_no_refund_question() -> None:
     assert_falls_back("문자 충전금 잔액은 어디서 조회해요?")
 
