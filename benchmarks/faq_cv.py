@@ -55,6 +55,8 @@ SCORED = (
     "corpus_20_formal.tsv",
     "corpus_21_dictated.tsv",
     "corpus_22_worried.tsv",
+    "corpus_23_boundaries2.tsv",
+    "corpus_24_acts.tsv",
 )
 
 

@@ -84,7 +84,10 @@ _BARE_EXTRA_CHARS = 3
 _REQUEST_ACTS = frozenset({"request_status", "withdraw_request"})
 _WITHDRAW = "withdraw_request"
 # A refund request named (not the service's 신청): "환불 신청", "취소 요청", "접수", a number.
-_REQUEST_NAMED = re.compile(r"(?:환불|취소|해지)(?:을|를)?(?:신청|요청|접수)|접수|요청|신청서|r\d")
+_REQUEST_NAMED = re.compile(
+    r"(?:환불|취소|해지)(?:을|를)?(?:신청|요청|접수)|접수|요청|신청서|r\d|(?:신청한|넣은)(?:환불|취소)"
+    r"|(?:환불|취소)건"
+)
 # The second signal (faq/classifier.py). Thresholds on its probability, chosen on the
 # cross-validated training corpus (benchmarks/faq_cv.py: the rules never saw it, the model is
 # scored on folds it was not trained on) and checked on the development sets (README):

@@ -409,6 +409,36 @@ def test_a_service_applied_for_and_asked_about_is_no_status_question() -> None:
     assert matcher().match("어제 환불 신청했는데 아직 소식이 없어요").act == "request_status"
 
 
+@pytest.mark.parametrize(
+    ("text", "act"),
+    [
+        (
+            "신청 넣은 뒤에 생각해보니 아직 쓸 데가 있어서요 그 환불 건 철회 좀요",
+            "withdraw_request",
+        ),
+        ("환불 진행 중인 거 중단시켜 주세요. 저희 계속 씁니다", "withdraw_request"),
+        ("어제 신청한 환불, 오늘 중으로 처리될까요?", "request_status"),
+    ],
+)
+def test_a_filed_refund_named_in_other_words_is_still_one(text: str, act: str) -> None:
+    from datetime import date
+
+    assert matcher().match(text, today=date(2026, 12, 1)).act == act
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "테스트로 신청만 해놓고 하나도 안보냈어요 취소 어떻게 해요",
+        "서비스 취소하고 싶은데 환불 신청은 어떻게 넣나요",
+    ],
+)
+def test_only_applying_or_asking_how_to_file_is_no_withdrawal(text: str) -> None:
+    result = matcher().match(text)
+    assert result.act is None
+    assert (result.decision, result.intent) == ("answer", "how_to_cancel")
+
+
 def test_looking_up_a_balance_is_no_refund_question() -> None:
     assert_falls_back("문자 충전금 잔액은 어디서 조회해요?")
 
