@@ -57,6 +57,8 @@ SCORED = (
     "corpus_22_worried.tsv",
     "corpus_23_boundaries2.tsv",
     "corpus_24_acts.tsv",
+    "corpus_25_tester4.tsv",
+    "corpus_26_smallbiz.tsv",
 )
 
 

@@ -439,6 +439,21 @@ def test_only_applying_or_asking_how_to_file_is_no_withdrawal(text: str) -> None
     assert (result.decision, result.intent) == ("answer", "how_to_cancel")
 
 
+@pytest.mark.parametrize(
+    "text",
+    [
+        "적립금으로 결제했어요. 카드나 계좌로 결제한 게 아니라서 환불 방식이 다를 것 같은데, "
+        "취소하면 적립금으로 다시 돌아오나요?",
+        "계좌이체로 결제하면 환불 계좌를 입력해야 한다고 들었어요. 저는 마이캐쉬로 결제했는데요, "
+        "이 경우에도 환불 받을 때 따로 입력할 정보가 있나요?",
+    ],
+)
+def test_a_payment_method_denied_or_supposed_is_not_the_one_stated(text: str) -> None:
+    """The rules alone read it (the model is trained on these writers' messages)."""
+    result = Matcher(load_knowledge_base(), classifier=False).match(text)
+    assert (result.decision, result.intent) == ("answer", "mycash_refund")
+
+
 def test_looking_up_a_balance_is_no_refund_question() -> None:
     assert_falls_back("문자 충전금 잔액은 어디서 조회해요?")
 
