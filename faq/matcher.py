@@ -216,11 +216,16 @@ class _Terms(tuple[_Term, ...]):
         """
         out = cls(terms)
         ordered = sorted(out, key=lambda t: len(t.jamo), reverse=True)
-        final = f"(?![{_FINAL_CONSONANTS_CLASS}])" if whole else ""
-        alternatives = [
-            re.escape(t.jamo) + (final if t.jamo[-1] not in _FINAL_CONSONANTS else "")
-            for t in ordered
-        ]
+        if whole:
+            # One lookahead after the group of terms that end in a vowel (compiling one per
+            # term made this the slowest regex of the index).
+            open_ = [re.escape(t.jamo) for t in ordered if t.jamo[-1] not in _FINAL_CONSONANTS]
+            closed = [re.escape(t.jamo) for t in ordered if t.jamo[-1] in _FINAL_CONSONANTS]
+            groups = [f"(?:{'|'.join(open_)})(?![{_FINAL_CONSONANTS_CLASS}])"] if open_ else []
+            groups += [f"(?:{'|'.join(closed)})"] if closed else []
+            alternatives = groups
+        else:
+            alternatives = [re.escape(t.jamo) for t in ordered]
         out.exact = re.compile("|".join(alternatives) if alternatives else r"(?!)")
         out.whole = {t.jamo: t.text for t in ordered} if whole else None
         out.fuzzy = tuple(t for t in out if t.max_edits)
