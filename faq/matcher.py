@@ -35,6 +35,7 @@ import re
 from collections.abc import Iterable
 from dataclasses import dataclass, replace
 from datetime import date
+from functools import lru_cache
 from typing import Literal
 
 from rapidfuzz import fuzz, process
@@ -879,11 +880,7 @@ class Matcher:
             return True
         topical = asks_topic = asks_veto = False
         for sentence in sentences:
-            # Masked like the whole message ("웹호스팅이랑 도메인만 있고 문자 서비스는 …").
-            comp = self._mask_neutral(compact(self._normalizer.normalize(sentence)))
-            jamo = to_jamo(comp)[:_MAX_JAMO]
-            probe = self._probe(jamo)
-            has_topic = self._first_hit(self._topic, probe) is not None
+            probe, has_topic = self._sentence(sentence)
             has_veto = self._first_hit(veto, probe) is not None
             if has_topic and has_veto:
                 return True
@@ -894,6 +891,15 @@ class Matcher:
         # "취소할까 하다가 그냥 계속 쓰기로 했어요. … 충전은 어디서 해요?": the other topic is what
         # is asked, the cancel word only what was once thought of.
         return not topical or (asks_veto and not asks_topic)
+
+    @lru_cache(maxsize=64)  # noqa: B019 - the matcher lives as long as the process
+    def _sentence(self, sentence: str) -> tuple[_Probe, bool]:
+        """One sentence's probe, masked like the whole message ("웹호스팅이랑 도메인만 있고 문자
+        서비스는 …"), and whether it has a cancel/refund word. (Both veto checks of a question
+        read the same sentences.)"""
+        comp = self._mask_neutral(compact(self._normalizer.normalize(sentence)))
+        probe = self._probe(to_jamo(comp)[:_MAX_JAMO])
+        return probe, self._first_hit(self._topic, probe) is not None
 
     @staticmethod
     def _similarity(index: _IntentIndex, content: str) -> float:
