@@ -246,12 +246,13 @@ class Normalizer:
         s = unicodedata.normalize("NFKC", text)
         s = "".join(_CONJOINING_TO_COMPAT.get(ch, ch) for ch in s)
         s = s.lower().replace("’", "'")
-        s = _ENGLISH_ONE_UNIT.sub(r" 1 \2 ", s)
-        s = _ENGLISH_BEEN.sub(r" \1 \2 됐 ", s)
-        s = _ENGLISH_DURATION.sub(_english_duration, s)
-        for pattern, dst in self._english_phrases:
-            s = pattern.sub(f" {dst} ", s)
-        s = _ASCII_WORD.sub(self._english_word, s)
+        if _ASCII_WORD.search(s):  # every English rule needs a letter: most messages skip them
+            s = _ENGLISH_ONE_UNIT.sub(r" 1 \2 ", s)
+            s = _ENGLISH_BEEN.sub(r" \1 \2 됐 ", s)
+            s = _ENGLISH_DURATION.sub(_english_duration, s)
+            for pattern, dst in self._english_phrases:
+                s = pattern.sub(f" {dst} ", s)
+            s = _ASCII_WORD.sub(self._english_word, s)
         s = _NOT_CONTENT.sub(" ", s)
         s = _REPEATS.sub(r"\1", s)
         s = _COMPAT_JAMO_RUN.sub(self._chosung_run, s)
