@@ -83,7 +83,6 @@ _FOLLOW_UP_QUESTION = re.compile(r"며칠|언제|얼마|몇|기간|금액|걸려
 _BARE_EXTRA_CHARS = 3
 # Acts about a request already filed: their cancel words are not a how-to-cancel question.
 _REQUEST_ACTS = frozenset({"request_status", "withdraw_request"})
-_WITHDRAW = "withdraw_request"
 # A refund request named (not the service's 신청): "환불 신청", "취소 요청", "접수", a number.
 _REQUEST_NAMED = re.compile(
     r"(?:환불|취소|해지)(?:을|를)?(?:신청|요청|접수)|접수|요청|신청서|r\d|(?:신청한|넣은)(?:환불|취소)"
@@ -398,14 +397,7 @@ class _Scored:
 
     @property
     def evidence(self) -> float:
-        """The evidence level after the intent's weight (used for ranking).
-
-        The weight lets a specific intent's word beat the general intent's cancel words; a
-        pattern the general intent has ("선택하라는데 … 뭘 눌러야") is as specific as any other
-        and keeps its level, so a bare "목록" no longer outranks it.
-        """
-        if self.opens_gate and self.term is None and self.level >= _KEYWORD_LEVEL:
-            return self.level
+        """The evidence level after the intent's weight (used for ranking)."""
         return self.level * self.weight
 
     @property
